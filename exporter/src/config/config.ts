@@ -1,0 +1,178 @@
+// The environment, parsed once. Every other module receives a typed Config and never reads env.
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const TRUE = new Set(['true', '1', 'yes']);
+const FALSE = new Set(['false', '0', 'no']);
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = raw.trim().toLowerCase();
+      if (TRUE.has(value)) return true;
+      if (FALSE.has(value)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be one of true/false/1/0/yes/no (got "${raw}")` });
+      return z.NEVER;
+    });
+
+const int = (fallback: number | undefined, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = Number(raw.trim());
+      if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (got "${raw}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const seconds = (fallback: number, min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = Number(raw.trim());
+      if (!Number.isFinite(value) || value < min || value > 86_400) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a number of seconds from ${min} to 86400 (got "${raw}")`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (raw === undefined || raw.trim() === '' ? fallback : raw.trim()));
+
+const fields = {
+  IBKR_HOST: text('127.0.0.1'),
+  IBKR_PORT: int(7497, 1, 65535),
+  IBKR_CLIENT_ID: int(1, 0, 2147483646),
+  IBKR_ORDER_CLIENT_ID: int(undefined, 0, 2147483646),
+  IBKR_BASE_CURRENCY: text('USD').pipe(
+    z
+      .string()
+      .regex(/^[A-Z]{3}$/, { message: 'must be a three-letter upper-case currency code such as USD' }),
+  ),
+  IBKR_READONLY: bool(true),
+  IBKR_DB_PATH: text('data/ibkr.db'),
+  IBKR_AUTO_SYNC: bool(true),
+  IBKR_RECONNECT_MIN_DELAY: seconds(3, 0.01),
+  IBKR_RECONNECT_MAX_DELAY: seconds(60, 0.01),
+  IBKR_KEEPALIVE_SECONDS: seconds(15, 1),
+  IBKR_GATEWAY_RESTART_ENABLED: bool(false),
+  IBKR_GATEWAY_DEPLOYMENT: text('ib-gateway'),
+  IBKR_GATEWAY_NAMESPACE: text('default'),
+  IBKR_GATEWAY_VNC_URL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      if (!URL.canParse(raw.trim())) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an absolute URL such as http://host:6080 (got "${raw}")`,
+        });
+        return z.NEVER;
+      }
+      return raw.trim();
+    }),
+  IBKR_HTTP_HOST: text('0.0.0.0'),
+  IBKR_HTTP_PORT: int(8000, 0, 65535),
+  IBKR_LOG_LEVEL: text('info').pipe(
+    z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  ),
+} as const;
+
+type Fields = typeof fields;
+type Env = { [K in keyof Fields]: z.output<Fields[K]> };
+
+/** Rules that relate two variables; each names the variable to fix. */
+function crossChecks(env: Partial<Env>): string[] {
+  const problems: string[] = [];
+  const { IBKR_RECONNECT_MIN_DELAY: min, IBKR_RECONNECT_MAX_DELAY: max } = env;
+  if (min !== undefined && max !== undefined && max < min) {
+    problems.push(`IBKR_RECONNECT_MAX_DELAY: must not be less than IBKR_RECONNECT_MIN_DELAY (${min})`);
+  }
+  const clientId = env.IBKR_CLIENT_ID;
+  if (clientId !== undefined && env.IBKR_ORDER_CLIENT_ID === clientId) {
+    problems.push(
+      `IBKR_ORDER_CLIENT_ID: must differ from IBKR_CLIENT_ID (${clientId}): IB allows one connection per client id`,
+    );
+  }
+  return problems;
+}
+
+export interface Config {
+  ib: {
+    host: string;
+    port: number;
+    clientId: number;
+    orderClientId: number;
+    baseCurrency: string;
+    readonly: boolean;
+    autoSync: boolean;
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
+    keepaliveMs: number;
+  };
+  dbPath: string;
+  gateway: { restartEnabled: boolean; deployment: string; namespace: string; vncUrl?: string };
+  http: { host: string; port: number };
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed: Partial<Record<keyof Fields, unknown>> = {};
+  const problems: string[] = [];
+  for (const name of Object.keys(fields) as Array<keyof Fields>) {
+    const result = fields[name].safeParse(env[name]);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
+  }
+  problems.push(...crossChecks(parsed as Partial<Env>));
+  if (problems.length > 0) throw new ConfigError(problems.sort());
+  const e = parsed as Env;
+  return {
+    ib: {
+      host: e.IBKR_HOST,
+      port: e.IBKR_PORT as number,
+      clientId: e.IBKR_CLIENT_ID as number,
+      orderClientId: e.IBKR_ORDER_CLIENT_ID ?? (e.IBKR_CLIENT_ID as number) + 1,
+      baseCurrency: e.IBKR_BASE_CURRENCY,
+      readonly: e.IBKR_READONLY,
+      autoSync: e.IBKR_AUTO_SYNC,
+      reconnectMinMs: Math.round(e.IBKR_RECONNECT_MIN_DELAY * 1000),
+      reconnectMaxMs: Math.round(e.IBKR_RECONNECT_MAX_DELAY * 1000),
+      keepaliveMs: Math.round(e.IBKR_KEEPALIVE_SECONDS * 1000),
+    },
+    dbPath: e.IBKR_DB_PATH,
+    gateway: {
+      restartEnabled: e.IBKR_GATEWAY_RESTART_ENABLED,
+      deployment: e.IBKR_GATEWAY_DEPLOYMENT,
+      namespace: e.IBKR_GATEWAY_NAMESPACE,
+      vncUrl: e.IBKR_GATEWAY_VNC_URL,
+    },
+    http: { host: e.IBKR_HTTP_HOST, port: e.IBKR_HTTP_PORT as number },
+    logLevel: e.IBKR_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,125 @@
+// Builds and starts the whole exporter from a Config: store → state → session → metrics → HTTP.
+// main.ts and the demo call this; integration tests call it in-process against the simulator.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config/config.js';
+import { Health } from './domain/health.js';
+import { Portfolio } from './domain/portfolio.js';
+import { createApp } from './http/app.js';
+import { IbSession } from './ib/session.js';
+import type { Session } from './ib/session.js';
+import { accountCollector } from './metrics/account-collector.js';
+import { createMetricsEndpoint } from './metrics/collector.js';
+import { healthCollector } from './metrics/health-collector.js';
+import { positionCollector } from './metrics/position-collector.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { SyncService } from './sync/sync-service.js';
+
+export interface Exporter {
+  /** The HTTP base URL, e.g. http://127.0.0.1:8000 */
+  readonly url: string;
+  readonly health: Health;
+  readonly portfolio: Portfolio;
+  readonly store: Store;
+  /** Closes HTTP, then the IB session, then the database, in that order. */
+  stop(): Promise<void>;
+}
+
+export interface ExporterOptions {
+  logger?: Logger;
+  now?: () => number;
+}
+
+export function exporterVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function startExporter(config: Config, options: ExporterOptions = {}): Promise<Exporter> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const now = options.now ?? Date.now;
+
+  const store = new SqliteStore({ path: config.dbPath });
+  const persisted = store.load();
+  const portfolio = new Portfolio(persisted);
+  const health = new Health(now(), persisted.streamUpdates);
+  logger.info(
+    { db: config.dbPath, positions: persisted.positions.length, accounts: persisted.executionCounts.length },
+    'restored state from the database',
+  );
+
+  const sync = new SyncService({ store, portfolio, health, logger, now });
+  let session: Session | undefined;
+  if (config.ib.autoSync) {
+    session = new IbSession(
+      {
+        host: config.ib.host,
+        port: config.ib.port,
+        clientId: config.ib.clientId,
+        reconnectMinMs: config.ib.reconnectMinMs,
+        reconnectMaxMs: config.ib.reconnectMaxMs,
+        keepaliveMs: config.ib.keepaliveMs,
+      },
+      sync,
+    );
+    sync.attach(session);
+  }
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const base = config.ib.baseCurrency;
+  const metrics = createMetricsEndpoint(
+    registry,
+    [
+      positionCollector(registry, portfolio, base),
+      accountCollector(registry, portfolio, base),
+      healthCollector(registry, health, exporterVersion()),
+    ],
+    (collector, error) => logger.error({ err: error, collector }, 'collector failed'),
+  );
+
+  const app = createApp({
+    metrics,
+    health,
+    portfolio,
+    store,
+    logger,
+    baseCurrency: base,
+    vncUrl: config.gateway.vncUrl,
+    syncing: config.ib.autoSync,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info({ url, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId }, 'exporter listening');
+
+  session?.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    health,
+    portfolio,
+    store,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await session?.stop();
+        store.close();
+        logger.info('exporter stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// The HTTP surface as a value (createApp(deps)), so tests call it in-process on an ephemeral port.
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Health } from '../domain/health.js';
+import type { Portfolio } from '../domain/portfolio.js';
+import type { MetricsEndpoint } from '../metrics/collector.js';
+import type { Store } from '../store/store.js';
+import { HttpError } from './http-error.js';
+import { pnlSummary, positionsView, tradesView } from './views.js';
+
+export interface AppDeps {
+  metrics: MetricsEndpoint;
+  health: Health;
+  portfolio: Portfolio;
+  store: Store;
+  logger: Logger;
+  baseCurrency: string;
+  vncUrl?: string;
+  /** Whether the exporter is syncing with the gateway (IBKR_AUTO_SYNC). */
+  syncing: boolean;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+const tradesQuery = z
+  .object({
+    account: z.string().min(1).optional(),
+    symbol: z.string().min(1).optional(),
+    since: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined) return undefined;
+        const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
+        if (Number.isNaN(ms)) {
+          ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or Unix seconds' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  })
+  .strict();
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/metrics', async (_req, res) => {
+    const body = await deps.metrics.render();
+    res.type(deps.metrics.contentType).send(body);
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  // Ready means "can serve what we know", not "the gateway is up": Prometheus must keep scraping
+  // a down gateway so the alert on ibkr_gateway_up can fire.
+  app.get('/readyz', (_req, res) => {
+    if (deps.store.isOpen()) res.json({ status: 'ready' });
+    else res.status(503).json({ status: 'not ready', error: 'database is closed' });
+  });
+
+  app.get('/sync/health', (_req, res) => {
+    const { health } = deps;
+    const lastUpdate = Math.max(...health.streams.values());
+    res.json({
+      running: deps.syncing,
+      connected: health.gatewayUp,
+      ibkr_connected: health.gatewayUp && health.serverConnected,
+      started_at: iso(health.startedAt),
+      last_connected_at: iso(health.lastConnectedAt),
+      last_disconnected_at: iso(health.lastDisconnectedAt),
+      last_update: iso(Number.isFinite(lastUpdate) ? lastUpdate : undefined),
+      error: health.lastError ?? null,
+      vnc_url: deps.vncUrl ?? null,
+      accounts: health.accounts,
+      streams: Object.fromEntries([...health.streams].map(([stream, at]) => [stream, iso(at)])),
+    });
+  });
+
+  app.get('/positions', (_req, res) => {
+    res.json({ positions: positionsView(deps.portfolio, deps.baseCurrency) });
+  });
+
+  app.get('/trades', (req, res) => {
+    const query = tradesQuery.safeParse(req.query);
+    if (!query.success) {
+      throw new HttpError(
+        400,
+        'invalid query',
+        query.error.issues.map((i) => ({ field: i.path.join('.') || '(query)', message: i.message })),
+      );
+    }
+    const { account, symbol, since, limit } = query.data;
+    res.json({ trades: tradesView(deps.store.trades({ account, symbol, sinceMs: since, limit })) });
+  });
+
+  app.get('/pnl/summary', (_req, res) => {
+    res.json(pnlSummary(deps.portfolio, deps.baseCurrency));
+  });
+
+  app.use((req: Request) => {
+    throw new HttpError(404, `no route for ${req.method} ${req.path}`);
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof HttpError) {
+      res.status(error.status).json({ error: error.message, ...(error.details ? { details: error.details } : {}) });
+      return;
+    }
+    // express's own errors (a malformed URL, say) carry a 4xx status.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: (error as Error).message });
+      return;
+    }
+    deps.logger.error({ err: error }, 'request failed');
+    res.status(500).json({ error: 'internal error' });
+  });
+
+  return app;
+}

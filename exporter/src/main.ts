@@ -1,0 +1,44 @@
+// The composition root: configuration, then the exporter, then signal handling. Nothing else
+// reads the environment or installs process handlers.
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config/config.js';
+import { startExporter } from './exporter.js';
+
+/** Exit code for a configuration the process refuses to run with. */
+const EXIT_CONFIG = 2;
+/** Shutdown must finish within this, or the process exits anyway (Kubernetes waits 30 s). */
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ibkr-pnl-exporter: ${error.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel });
+  const exporter = await startExporter(config, { logger });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    exporter.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ibkr-pnl-exporter: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

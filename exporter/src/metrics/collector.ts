@@ -1,0 +1,58 @@
+// One collector per concern behind a one-method interface (node_exporter's model). Collectors
+// fill their metrics from in-memory state at scrape time; a failing one is reported in the
+// meta-metrics and the scrape still completes.
+import { performance } from 'node:perf_hooks';
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+export interface Collector {
+  readonly name: string;
+  /** Sets every metric this collector owns from current state; stale series must not survive. */
+  update(): void;
+}
+
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export function createMetricsEndpoint(
+  registry: Registry,
+  collectors: Collector[],
+  onError: (collector: string, error: unknown) => void,
+): MetricsEndpoint {
+  const success = new Gauge({
+    name: 'ibkr_exporter_collector_success',
+    help: 'Whether the collector succeeded in the last scrape (1) or failed (0).',
+    labelNames: ['collector'],
+    registers: [registry],
+  });
+  const duration = new Gauge({
+    name: 'ibkr_exporter_collector_duration_seconds',
+    help: 'How long the collector took in the last scrape, in seconds.',
+    labelNames: ['collector'],
+    registers: [registry],
+  });
+  return {
+    contentType: registry.contentType,
+    async render() {
+      for (const collector of collectors) {
+        const started = performance.now();
+        try {
+          collector.update();
+          success.set({ collector: collector.name }, 1);
+        } catch (error) {
+          success.set({ collector: collector.name }, 0);
+          onError(collector.name, error);
+        }
+        duration.set({ collector: collector.name }, (performance.now() - started) / 1000);
+      }
+      return registry.metrics();
+    },
+  };
+}
+
+/** A gauge whose series are rebuilt on every scrape. */
+export function gauge(registry: Registry, name: string, help: string, labelNames: readonly string[]): Gauge {
+  return new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
+}

@@ -1,0 +1,66 @@
+import { Counter } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Health } from '../domain/health.js';
+import { STREAMS } from '../domain/types.js';
+import type { Collector } from './collector.js';
+import { gauge } from './collector.js';
+
+const seconds = (ms: number) => ms / 1000;
+
+export function healthCollector(registry: Registry, health: Health, version: string): Collector {
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const up = gauge(registry, 'ibkr_gateway_up', 'Whether the API handshake with the gateway has completed (1) or not (0).', []);
+  const server = gauge(
+    registry,
+    'ibkr_gateway_server_connected',
+    "Whether the gateway is connected to IB's servers: 0 after IB error 1100/2110 until 1101/1102, and while the gateway is down.",
+    [],
+  );
+  const lastMessage = gauge(
+    registry,
+    'ibkr_gateway_last_message_timestamp_seconds',
+    'Unix time of the last message received from the gateway.',
+    [],
+  );
+  const connects = counter('ibkr_gateway_connects_total', 'Completed API handshakes with the gateway.');
+  const disconnects = counter('ibkr_gateway_disconnects_total', 'Connections to the gateway that were lost after the handshake.');
+  const errors = counter(
+    'ibkr_gateway_errors_total',
+    'Error and notice messages from the gateway and the client library, by IB code (farm notices such as 2104 included).',
+    ['code'],
+  );
+  const protocolErrors = counter(
+    'ibkr_gateway_protocol_errors_total',
+    'Gateway messages that could not be decoded or normalised and were dropped.',
+  );
+  const lastUpdate = gauge(
+    registry,
+    'ibkr_sync_last_update_timestamp_seconds',
+    'Unix time of the last message on each data stream (positions, executions, pnl, pnl_single, account_summary).',
+    ['stream'],
+  );
+  const build = gauge(registry, 'ibkr_exporter_build_info', 'Build information of the exporter; the value is always 1.', [
+    'version',
+  ]);
+  const all = [up, server, lastMessage, connects, disconnects, errors, protocolErrors, lastUpdate, build];
+
+  return {
+    name: 'health',
+    update() {
+      for (const metric of all) metric.reset();
+      up.set(health.gatewayUp ? 1 : 0);
+      server.set(health.gatewayUp && health.serverConnected ? 1 : 0);
+      if (health.lastMessageAt !== undefined) lastMessage.set(seconds(health.lastMessageAt));
+      connects.inc(health.connects);
+      disconnects.inc(health.disconnects);
+      for (const [code, count] of health.errors) errors.inc({ code: String(code) }, count);
+      protocolErrors.inc(health.protocolErrors);
+      for (const stream of STREAMS) {
+        const at = health.streams.get(stream);
+        if (at !== undefined) lastUpdate.set({ stream }, seconds(at));
+      }
+      build.set({ version }, 1);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// Decoding of client→server messages into typed records (layouts: tws-protocol.md §3, checked
+// against @stoqey/ib's encoder.js). Unknown or short messages decode to what can be read; this
+// never throws, because a hostile client must not crash the simulator.
+
+/** Outgoing message ids (client → server) the simulator understands. */
+export const OUT = {
+  placeOrder: 3,
+  cancelOrder: 4,
+  reqExecutions: 7,
+  reqIds: 8,
+  reqManagedAccts: 17,
+  reqCurrentTime: 49,
+  reqPositions: 61,
+  reqAccountSummary: 62,
+  cancelAccountSummary: 63,
+  cancelPositions: 64,
+  startApi: 71,
+  reqPnL: 92,
+  cancelPnL: 93,
+  reqPnLSingle: 94,
+  cancelPnLSingle: 95,
+} as const;
+
+export type RequestName = keyof typeof OUT | 'unknown';
+
+const NAMES = new Map<number, RequestName>(Object.entries(OUT).map(([name, id]) => [id, name as RequestName]));
+
+/** The ExecutionFilter of reqExecutions, as sent (empty strings = no criterion). */
+export interface ExecutionFilterFields {
+  clientId: number;
+  acctCode: string;
+  time: string;
+  symbol: string;
+  secType: string;
+  exchange: string;
+  side: string;
+}
+
+export interface RecordedRequest {
+  /** Date.now() when it was received. */
+  at: number;
+  /** The client id of the session (from its startApi); -1 before startApi. */
+  clientId: number;
+  msgId: number;
+  name: RequestName;
+  /** Every field after the message id, raw. */
+  fields: string[];
+  reqId?: number;
+  account?: string;
+  modelCode?: string;
+  conId?: number;
+  group?: string;
+  tags?: string[];
+  filter?: ExecutionFilterFields;
+  orderId?: number;
+  numIds?: number;
+}
+
+function int(text: string | undefined): number {
+  const n = Number.parseInt(text ?? '', 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+/** Decodes one frame's fields. `serverVersion` matters for the layouts that changed with it. */
+export function decodeRequest(
+  allFields: readonly string[],
+  ctx: { clientId: number; serverVersion: number; at: number },
+): RecordedRequest {
+  const msgId = Number.parseInt(allFields[0] ?? '', 10);
+  const fields = allFields.slice(1);
+  const name = NAMES.get(msgId) ?? 'unknown';
+  const base: RecordedRequest = { at: ctx.at, clientId: ctx.clientId, msgId: Number.isNaN(msgId) ? -1 : msgId, name, fields };
+  const f = (i: number): string => fields[i] ?? '';
+  switch (name) {
+    case 'startApi':
+      // 71 | version | clientId | optionalCapabilities
+      return { ...base, clientId: int(f(1)) };
+    case 'reqExecutions':
+      // 7 | version | reqId | clientId | acctCode | time | symbol | secType | exchange | side
+      return {
+        ...base,
+        reqId: int(f(1)),
+        filter: {
+          clientId: int(f(2)),
+          acctCode: f(3),
+          time: f(4),
+          symbol: f(5),
+          secType: f(6),
+          exchange: f(7),
+          side: f(8),
+        },
+      };
+    case 'reqPnL':
+      // 92 | reqId | account | modelCode
+      return { ...base, reqId: int(f(0)), account: f(1), modelCode: f(2) };
+    case 'reqPnLSingle':
+      // 94 | reqId | account | modelCode | conId
+      return { ...base, reqId: int(f(0)), account: f(1), modelCode: f(2), conId: int(f(3)) };
+    case 'cancelPnL':
+    case 'cancelPnLSingle':
+      return { ...base, reqId: int(f(0)) };
+    case 'reqAccountSummary':
+      // 62 | version | reqId | group | tags
+      return {
+        ...base,
+        reqId: int(f(1)),
+        group: f(2),
+        tags: f(3)
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== ''),
+      };
+    case 'cancelAccountSummary':
+      return { ...base, reqId: int(f(1)) };
+    case 'reqIds':
+      return { ...base, numIds: int(f(1)) };
+    case 'placeOrder':
+      // No version field since ORDER_CONTAINER (145).
+      return { ...base, orderId: int(f(0)) };
+    case 'cancelOrder':
+      // The version field was dropped at CME_TAGGING_FIELDS (192).
+      return { ...base, orderId: int(ctx.serverVersion < 192 ? f(1) : f(0)) };
+    default:
+      return base;
+  }
+}

@@ -1,0 +1,203 @@
+// The scenario file format: what the simulated Gateway holds and what happens over time.
+// Every field is documented in ./README.md.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { isKnownZone } from './ib-time.js';
+
+/** A money value that IB may leave unset (Double.MAX on the wire): `null` or omitted. */
+const maybeNumber = z.number().nullable().optional();
+
+const isoTime = z.iso.datetime({ offset: true });
+
+const accountSchema = z.strictObject({
+  id: z.string().min(1),
+  baseCurrency: z.string().length(3),
+  /** Account summary tags (NetLiquidation, BuyingPower, ...); strings for tags like AccountType. */
+  summary: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
+  pnl: z
+    .strictObject({ daily: maybeNumber, unrealized: maybeNumber, realized: maybeNumber })
+    .optional(),
+});
+
+const contractSchema = z.strictObject({
+  conId: z.number().int().positive(),
+  symbol: z.string().min(1),
+  secType: z.string().min(1),
+  exchange: z.string().default('SMART'),
+  primaryExchange: z.string().optional(),
+  currency: z.string().length(3),
+  localSymbol: z.string().optional(),
+  tradingClass: z.string().optional(),
+  multiplier: z.number().positive().optional(),
+  lastTradeDateOrContractMonth: z.string().optional(),
+  strike: z.number().optional(),
+  right: z.enum(['C', 'P']).optional(),
+});
+
+const positionPnlSchema = z.strictObject({
+  daily: maybeNumber,
+  unrealized: maybeNumber,
+  realized: maybeNumber,
+  marketValue: maybeNumber,
+});
+
+const positionSchema = z.strictObject({
+  account: z.string().min(1),
+  conId: z.number().int().positive(),
+  quantity: z.number(),
+  avgCost: z.number(),
+  pnl: positionPnlSchema.optional(),
+});
+
+const commissionSchema = z.strictObject({
+  commission: z.number(),
+  currency: z.string().length(3),
+  realizedPnl: z.number().nullable(),
+});
+
+const executionFields = {
+  execId: z.string().min(1),
+  account: z.string().min(1),
+  conId: z.number().int().positive(),
+  side: z.enum(['BOT', 'SLD']),
+  shares: z.number().positive(),
+  price: z.number(),
+  orderId: z.number().int().optional(),
+  permId: z.number().int().optional(),
+  clientId: z.number().int().optional(),
+  cumQty: z.number().optional(),
+  avgPrice: z.number().optional(),
+  exchange: z.string().optional(),
+  orderRef: z.string().optional(),
+  commission: commissionSchema.optional(),
+  /** Send the commissionReport before the execDetails, as IB sometimes does. */
+  commissionFirst: z.boolean().optional(),
+};
+
+const executionSchema = z.strictObject({ ...executionFields, time: isoTime });
+/** A live fill may omit its time: it then happens when it is sent. */
+const liveExecutionSchema = z.strictObject({ ...executionFields, time: isoTime.optional() });
+
+const timelineEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('execution'), execution: liveExecutionSchema }),
+  z.strictObject({
+    atMs: z.number().nonnegative(),
+    type: z.literal('pnl'),
+    account: z.string().min(1),
+    conId: z.number().int().positive().optional(),
+    daily: maybeNumber,
+    unrealized: maybeNumber,
+    realized: maybeNumber,
+    marketValue: maybeNumber,
+  }),
+  z.strictObject({
+    atMs: z.number().nonnegative(),
+    type: z.literal('error'),
+    code: z.number().int(),
+    message: z.string(),
+    reqId: z.number().int().default(-1),
+  }),
+  z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('disconnect') }),
+  z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('silence'), durationMs: z.number().positive() }),
+  z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('restart'), downMs: z.number().nonnegative() }),
+]);
+
+const pnlTickSchema = z.strictObject({
+  intervalMs: z.number().int().min(10),
+  /** Seed of the price random walk, so two runs of a scenario look the same. */
+  seed: z.number().int().default(1),
+  /** Standard deviation of the relative price move per tick. */
+  volatility: z.number().nonnegative().default(0.001),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    serverVersion: z.number().int().min(100).max(193).default(176),
+    /** Zone of execDetails.time on the wire (IB sends the Gateway's zone, e.g. US/Eastern). */
+    executionTimeZone: z.string().refine(isKnownZone, 'unknown time zone').default('UTC'),
+    nextValidOrderId: z.number().int().default(1),
+    accounts: z.array(accountSchema).min(1),
+    contracts: z.array(contractSchema),
+    positions: z.array(positionSchema).default([]),
+    executions: z.array(executionSchema).default([]),
+    pnlTick: pnlTickSchema.optional(),
+    timeline: z.array(timelineEventSchema).default([]),
+  })
+  .superRefine((s, ctx) => {
+    const accounts = new Set(s.accounts.map((a) => a.id));
+    const conIds = new Set<number>();
+    s.contracts.forEach((c, i) => {
+      if (conIds.has(c.conId)) ctx.addIssue({ code: 'custom', path: ['contracts', i, 'conId'], message: `duplicate conId ${c.conId}` });
+      conIds.add(c.conId);
+    });
+    const checkRefs = (path: (string | number)[], ref: { account: string; conId?: number | undefined }): void => {
+      if (!accounts.has(ref.account)) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'account'], message: `unknown account ${ref.account}` });
+      }
+      if (ref.conId !== undefined && !conIds.has(ref.conId)) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'conId'], message: `unknown conId ${ref.conId}` });
+      }
+    };
+    const held = new Set<string>();
+    s.positions.forEach((p, i) => {
+      checkRefs(['positions', i], p);
+      const key = `${p.account}/${p.conId}`;
+      if (held.has(key)) ctx.addIssue({ code: 'custom', path: ['positions', i], message: `duplicate position ${key}` });
+      held.add(key);
+    });
+    const execIds = new Set<string>();
+    const checkExec = (path: (string | number)[], e: { execId: string; account: string; conId: number }): void => {
+      checkRefs(path, e);
+      if (execIds.has(e.execId)) ctx.addIssue({ code: 'custom', path: [...path, 'execId'], message: `duplicate execId ${e.execId}` });
+      execIds.add(e.execId);
+    };
+    s.executions.forEach((e, i) => checkExec(['executions', i], e));
+    s.timeline.forEach((ev, i) => {
+      if (ev.type === 'execution') checkExec(['timeline', i, 'execution'], ev.execution);
+      if (ev.type === 'pnl') checkRefs(['timeline', i], ev);
+    });
+  });
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioAccount = Scenario['accounts'][number];
+export type ScenarioContract = Scenario['contracts'][number];
+export type ScenarioPosition = Scenario['positions'][number];
+export type ScenarioExecution = Scenario['executions'][number];
+export type LiveExecution = z.output<typeof liveExecutionSchema>;
+export type LiveExecutionInput = z.input<typeof liveExecutionSchema>;
+export type TimelineEvent = Scenario['timeline'][number];
+export type PnlValues = z.output<typeof positionPnlSchema>;
+
+/** Validates a parsed JSON value; the error message lists every problem with its path. */
+export function parseScenario(json: unknown, source = 'scenario'): Scenario {
+  const result = scenarioSchema.safeParse(json);
+  if (!result.success) {
+    throw new Error(`invalid ${source}:\n${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}
+
+/** Validates a live execution given to GatewaySimulator.addExecution. */
+export function parseLiveExecution(json: unknown): LiveExecution {
+  const result = liveExecutionSchema.safeParse(json);
+  if (!result.success) throw new Error(`invalid execution:\n${z.prettifyError(result.error)}`);
+  return result.data;
+}
+
+export async function loadScenario(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new Error(`cannot read scenario ${path}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`scenario ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return parseScenario(json, `scenario ${path}`);
+}

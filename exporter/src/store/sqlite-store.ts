@@ -1,0 +1,411 @@
+// SQLite (better-sqlite3, WAL) implementation of the Store. Every method is one transaction, so a
+// SIGKILL leaves either all of an event or none of it.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Big from 'big.js';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { contribution, decideRevision } from '../domain/ledger.js';
+import type { SnapshotReason } from '../domain/snapshot-policy.js';
+import type {
+  AccountPnl,
+  AccountValue,
+  CommissionRecord,
+  ContractInfo,
+  ExecutionRecord,
+  LedgerContribution,
+  LedgerTotals,
+  PositionPnl,
+  PositionRecord,
+  Stream,
+} from '../domain/types.js';
+import { migrate } from './migrate.js';
+import type {
+  PersistedState,
+  RecordResult,
+  Store,
+  StoredPosition,
+  TradeQuery,
+  TradeRow,
+} from './store.js';
+
+type Row = Record<string, unknown>;
+
+const opt = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value);
+const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
+
+function contractFromRow(row: Row): ContractInfo {
+  return {
+    conId: row.con_id as number,
+    symbol: row.symbol as string,
+    secType: row.sec_type as string,
+    currency: row.currency as string,
+    exchange: opt(row.exchange as string | null),
+    localSymbol: opt(row.local_symbol as string | null),
+    multiplier: row.multiplier as number,
+    lastTradeDate: opt(row.last_trade_date as string | null),
+    strike: opt(row.strike as number | null),
+    right: opt(row.right as 'C' | 'P' | null),
+  };
+}
+
+function ledgerFromRow(row: Row): LedgerTotals {
+  return {
+    account: row.account as string,
+    conId: row.con_id as number,
+    currency: row.currency as string,
+    realizedPnl: row.realized_pnl as string,
+    commissions: row.commissions as string,
+    reports: row.reports as number,
+  };
+}
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' for unit tests. */
+  path: string;
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Db;
+  private readonly stmt: Record<string, Statement>;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.stmt = this.prepare();
+  }
+
+  private prepare(): Record<string, Statement> {
+    const p = (sql: string) => this.db.prepare(sql);
+    return {
+      upsertContract: p(`INSERT INTO contracts (con_id, symbol, sec_type, currency, exchange, local_symbol,
+          multiplier, last_trade_date, strike, "right")
+        VALUES (@conId, @symbol, @secType, @currency, @exchange, @localSymbol, @multiplier, @lastTradeDate, @strike, @right)
+        ON CONFLICT (con_id) DO UPDATE SET symbol = excluded.symbol, sec_type = excluded.sec_type,
+          currency = excluded.currency, exchange = coalesce(excluded.exchange, exchange),
+          local_symbol = coalesce(excluded.local_symbol, local_symbol), multiplier = excluded.multiplier,
+          last_trade_date = coalesce(excluded.last_trade_date, last_trade_date),
+          strike = coalesce(excluded.strike, strike), "right" = coalesce(excluded."right", "right")
+        WHERE symbol IS NOT excluded.symbol OR sec_type IS NOT excluded.sec_type OR currency IS NOT excluded.currency
+          OR multiplier IS NOT excluded.multiplier
+          OR (excluded.exchange IS NOT NULL AND exchange IS NOT excluded.exchange)
+          OR (excluded.local_symbol IS NOT NULL AND local_symbol IS NOT excluded.local_symbol)
+          OR (excluded.last_trade_date IS NOT NULL AND last_trade_date IS NOT excluded.last_trade_date)
+          OR (excluded.strike IS NOT NULL AND strike IS NOT excluded.strike)
+          OR (excluded."right" IS NOT NULL AND "right" IS NOT excluded."right")`),
+      execById: p(`SELECT e.revision, e.account, e.con_id, c.currency FROM executions e
+        JOIN contracts c USING (con_id) WHERE e.base_exec_id = ?`),
+      upsertExecution: p(`INSERT OR REPLACE INTO executions (base_exec_id, exec_id, revision, account, con_id, side,
+          shares, price, time_ms, order_id, perm_id, client_id, cum_qty, avg_price, venue, order_ref)
+        VALUES (@baseExecId, @execId, @revision, @account, @conId, @side, @shares, @price, @time, @orderId, @permId,
+          @clientId, @cumQty, @avgPrice, @exchange, @orderRef)`),
+      reportById: p(`SELECT exec_id, revision, commission, currency, realized_pnl FROM commission_reports
+        WHERE base_exec_id = ?`),
+      upsertReport: p(`INSERT OR REPLACE INTO commission_reports (base_exec_id, exec_id, revision, commission,
+          currency, realized_pnl) VALUES (@baseExecId, @execId, @revision, @commission, @currency, @realizedPnl)`),
+      ledgerRow: p(`SELECT * FROM ledger_totals WHERE account = ? AND con_id = ? AND currency = ?`),
+      upsertLedger: p(`INSERT OR REPLACE INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
+        VALUES (@account, @conId, @currency, @realizedPnl, @commissions, @reports)`),
+      bumpExecutions: p(`INSERT INTO account_executions (account, executions) VALUES (?, 1)
+        ON CONFLICT (account) DO UPDATE SET executions = executions + 1 RETURNING executions`),
+      upsertPosition: p(`INSERT INTO positions (account, con_id, quantity, avg_cost, updated_at)
+        VALUES (@account, @conId, @quantity, @avgCost, @updatedAt)
+        ON CONFLICT (account, con_id) DO UPDATE SET quantity = excluded.quantity, avg_cost = excluded.avg_cost,
+          updated_at = excluded.updated_at`),
+      updatePositionPnl: p(`UPDATE positions SET daily_pnl = @dailyPnl, unrealized_pnl = @unrealizedPnl,
+          realized_pnl = @realizedPnl, market_value = @marketValue, pnl_updated_at = @updatedAt
+        WHERE account = @account AND con_id = @conId`),
+      markSnapshot: p(`UPDATE positions SET last_snapshot_at = ? WHERE account = ? AND con_id = ?`),
+      insertSnapshot: p(`INSERT INTO position_snapshots (account, con_id, taken_at, reason, quantity, avg_cost,
+          market_value, unrealized_pnl, realized_pnl, daily_pnl)
+        SELECT account, con_id, ?, ?, quantity, avg_cost, market_value, unrealized_pnl, realized_pnl, daily_pnl
+        FROM positions WHERE account = ? AND con_id = ?`),
+      deletePosition: p(`DELETE FROM positions WHERE account = ? AND con_id = ?`),
+      upsertAccountValue: p(`INSERT OR REPLACE INTO account_values (account, tag, currency, value, updated_at)
+        VALUES (@account, @tag, @currency, @value, @updatedAt)`),
+      upsertAccountPnl: p(`INSERT OR REPLACE INTO account_pnl (account, daily_pnl, unrealized_pnl, realized_pnl, updated_at)
+        VALUES (@account, @dailyPnl, @unrealizedPnl, @realizedPnl, @updatedAt)`),
+      upsertStream: p(`INSERT OR REPLACE INTO stream_updates (stream, updated_at) VALUES (?, ?)`),
+      lastExecutionTime: p(`SELECT max(time_ms) AS t FROM executions`),
+    };
+  }
+
+  recordExecution(execution: ExecutionRecord): RecordResult {
+    return this.db.transaction((): RecordResult => {
+      const existing = this.stmt.execById!.get(execution.baseExecId) as Row | undefined;
+      const decision = decideRevision(
+        existing ? { revision: existing.revision as number } : undefined,
+        execution,
+      );
+      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [] };
+      this.upsertContract(execution.contract);
+      const report = this.reportFor(execution.baseExecId);
+      const changed = new Map<string, LedgerTotals>();
+      if (existing && report) {
+        const old = { account: existing.account as string, contract: { conId: existing.con_id as number, currency: existing.currency as string } };
+        this.applyContribution(contribution(old as Pick<ExecutionRecord, 'account' | 'contract'>, report), -1, changed);
+      }
+      this.stmt.upsertExecution!.run({
+        ...execution,
+        conId: execution.contract.conId,
+        orderId: nul(execution.orderId),
+        permId: nul(execution.permId),
+        clientId: nul(execution.clientId),
+        cumQty: nul(execution.cumQty),
+        avgPrice: nul(execution.avgPrice),
+        exchange: nul(execution.exchange),
+        orderRef: nul(execution.orderRef),
+      });
+      const executionCounts: RecordResult['executionCounts'] = [];
+      if (decision === 'insert') {
+        const row = this.stmt.bumpExecutions!.get(execution.account) as Row;
+        executionCounts.push({ account: execution.account, executions: row.executions as number });
+      }
+      if (report) this.applyContribution(contribution(execution, report), +1, changed);
+      return { decision, ledger: [...changed.values()], executionCounts };
+    })();
+  }
+
+  recordCommission(report: CommissionRecord): RecordResult {
+    return this.db.transaction((): RecordResult => {
+      const existing = this.reportFor(report.baseExecId);
+      const decision = decideRevision(existing, report);
+      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [] };
+      const execution = this.stmt.execById!.get(report.baseExecId) as Row | undefined;
+      const changed = new Map<string, LedgerTotals>();
+      const owner = execution
+        ? ({
+            account: execution.account as string,
+            contract: { conId: execution.con_id as number, currency: execution.currency as string },
+          } as Pick<ExecutionRecord, 'account' | 'contract'>)
+        : undefined;
+      if (owner && existing) this.applyContribution(contribution(owner, existing), -1, changed);
+      this.stmt.upsertReport!.run({
+        baseExecId: report.baseExecId,
+        execId: report.execId,
+        revision: report.revision,
+        commission: nul(report.commission),
+        currency: nul(report.currency),
+        realizedPnl: nul(report.realizedPnl),
+      });
+      if (owner) this.applyContribution(contribution(owner, report), +1, changed);
+      return { decision, ledger: [...changed.values()], executionCounts: [] };
+    })();
+  }
+
+  private reportFor(baseExecId: string): CommissionRecord | undefined {
+    const row = this.stmt.reportById!.get(baseExecId) as Row | undefined;
+    if (!row) return undefined;
+    return {
+      execId: row.exec_id as string,
+      baseExecId,
+      revision: row.revision as number,
+      commission: opt(row.commission as string | null),
+      currency: opt(row.currency as string | null),
+      realizedPnl: opt(row.realized_pnl as string | null),
+    };
+  }
+
+  private applyContribution(c: LedgerContribution, sign: 1 | -1, changed: Map<string, LedgerTotals>): void {
+    const row = this.stmt.ledgerRow!.get(c.account, c.conId, c.currency) as Row | undefined;
+    const current = row
+      ? ledgerFromRow(row)
+      : { account: c.account, conId: c.conId, currency: c.currency, realizedPnl: '0', commissions: '0', reports: 0 };
+    const next: LedgerTotals = {
+      ...current,
+      realizedPnl:
+        c.realizedPnl === undefined
+          ? current.realizedPnl
+          : new Big(current.realizedPnl).plus(new Big(c.realizedPnl).times(sign)).toString(),
+      commissions: new Big(current.commissions).plus(new Big(c.commission).times(sign)).toString(),
+      reports: current.reports + sign,
+    };
+    this.stmt.upsertLedger!.run(next);
+    changed.set(`${c.account}|${c.conId}|${c.currency}`, next);
+  }
+
+  private upsertContract(contract: ContractInfo): void {
+    this.stmt.upsertContract!.run({
+      ...contract,
+      exchange: nul(contract.exchange),
+      localSymbol: nul(contract.localSymbol),
+      lastTradeDate: nul(contract.lastTradeDate),
+      strike: nul(contract.strike),
+      right: nul(contract.right),
+    });
+  }
+
+  savePosition(position: PositionRecord, snapshot: SnapshotReason | undefined, now: number): void {
+    this.db.transaction(() => {
+      this.upsertContract(position.contract);
+      this.stmt.upsertPosition!.run({
+        account: position.account,
+        conId: position.contract.conId,
+        quantity: position.quantity,
+        avgCost: nul(position.avgCost),
+        updatedAt: position.updatedAt,
+      });
+      if (snapshot) this.snapshot(position.account, position.contract.conId, snapshot, now);
+    })();
+  }
+
+  savePositionPnl(
+    account: string,
+    conId: number,
+    pnl: PositionPnl | undefined,
+    snapshot: SnapshotReason | undefined,
+    now: number,
+  ): void {
+    this.db.transaction(() => {
+      this.stmt.updatePositionPnl!.run({
+        account,
+        conId,
+        dailyPnl: nul(pnl?.dailyPnl),
+        unrealizedPnl: nul(pnl?.unrealizedPnl),
+        realizedPnl: nul(pnl?.realizedPnl),
+        marketValue: nul(pnl?.marketValue),
+        updatedAt: nul(pnl?.updatedAt),
+      });
+      if (snapshot) this.snapshot(account, conId, snapshot, now);
+    })();
+  }
+
+  private snapshot(account: string, conId: number, reason: SnapshotReason, now: number): void {
+    this.stmt.insertSnapshot!.run(now, reason, account, conId);
+    this.stmt.markSnapshot!.run(now, account, conId);
+  }
+
+  deletePositions(keys: Array<{ account: string; conId: number }>): void {
+    this.db.transaction(() => {
+      for (const key of keys) this.stmt.deletePosition!.run(key.account, key.conId);
+    })();
+  }
+
+  saveAccountValue(value: AccountValue): void {
+    this.stmt.upsertAccountValue!.run(value);
+  }
+
+  saveAccountPnl(pnl: AccountPnl): void {
+    this.stmt.upsertAccountPnl!.run({
+      account: pnl.account,
+      dailyPnl: nul(pnl.dailyPnl),
+      unrealizedPnl: nul(pnl.unrealizedPnl),
+      realizedPnl: nul(pnl.realizedPnl),
+      updatedAt: pnl.updatedAt,
+    });
+  }
+
+  saveStreamUpdate(stream: Stream, at: number): void {
+    this.stmt.upsertStream!.run(stream, at);
+  }
+
+  load(): PersistedState {
+    const positions = (
+      this.db
+        .prepare(`SELECT p.*, c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier,
+            c.last_trade_date, c.strike, c."right" FROM positions p JOIN contracts c USING (con_id)`)
+        .all() as Row[]
+    ).map((row): StoredPosition => {
+      const pnlUpdatedAt = opt(row.pnl_updated_at as number | null);
+      return {
+        position: {
+          account: row.account as string,
+          contract: contractFromRow(row),
+          quantity: row.quantity as number,
+          avgCost: opt(row.avg_cost as number | null),
+          updatedAt: row.updated_at as number,
+        },
+        pnl:
+          pnlUpdatedAt === undefined
+            ? undefined
+            : {
+                dailyPnl: opt(row.daily_pnl as number | null),
+                unrealizedPnl: opt(row.unrealized_pnl as number | null),
+                realizedPnl: opt(row.realized_pnl as number | null),
+                marketValue: opt(row.market_value as number | null),
+                updatedAt: pnlUpdatedAt,
+              },
+        lastSnapshotAt: opt(row.last_snapshot_at as number | null),
+      };
+    });
+    const all = (sql: string) => this.db.prepare(sql).all() as Row[];
+    return {
+      positions,
+      ledger: all('SELECT * FROM ledger_totals').map(ledgerFromRow),
+      executionCounts: all('SELECT account, executions FROM account_executions').map((r) => ({
+        account: r.account as string,
+        executions: r.executions as number,
+      })),
+      accountValues: all('SELECT * FROM account_values').map((r) => ({
+        account: r.account as string,
+        tag: r.tag as string,
+        currency: r.currency as string,
+        value: r.value as number,
+        updatedAt: r.updated_at as number,
+      })),
+      accountPnl: all('SELECT * FROM account_pnl').map((r) => ({
+        account: r.account as string,
+        dailyPnl: opt(r.daily_pnl as number | null),
+        unrealizedPnl: opt(r.unrealized_pnl as number | null),
+        realizedPnl: opt(r.realized_pnl as number | null),
+        updatedAt: r.updated_at as number,
+      })),
+      streamUpdates: all('SELECT stream, updated_at FROM stream_updates').map((r) => ({
+        stream: r.stream as Stream,
+        updatedAt: r.updated_at as number,
+      })),
+    };
+  }
+
+  lastExecutionTime(): number | undefined {
+    const row = this.stmt.lastExecutionTime!.get() as Row;
+    return opt(row.t as number | null);
+  }
+
+  trades(query: TradeQuery): TradeRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT e.*, c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier, c.last_trade_date,
+            c.strike, c."right", r.commission, r.currency AS commission_currency, r.realized_pnl
+          FROM executions e JOIN contracts c USING (con_id)
+          LEFT JOIN commission_reports r USING (base_exec_id)
+          WHERE (@account IS NULL OR e.account = @account) AND (@symbol IS NULL OR c.symbol = @symbol)
+            AND (@since IS NULL OR e.time_ms >= @since)
+          ORDER BY e.time_ms DESC, e.base_exec_id LIMIT @limit`,
+      )
+      .all({
+        account: nul(query.account),
+        symbol: nul(query.symbol),
+        since: nul(query.sinceMs),
+        limit: query.limit,
+      }) as Row[];
+    return rows.map((row) => ({
+      execId: row.exec_id as string,
+      account: row.account as string,
+      contract: contractFromRow(row),
+      side: row.side as 'buy' | 'sell',
+      shares: row.shares as number,
+      price: row.price as number,
+      time: row.time_ms as number,
+      orderId: opt(row.order_id as number | null),
+      permId: opt(row.perm_id as number | null),
+      commission: opt(row.commission as string | null),
+      commissionCurrency: opt(row.commission_currency as string | null),
+      realizedPnl: opt(row.realized_pnl as string | null),
+    }));
+  }
+
+  isOpen(): boolean {
+    return this.db.open;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

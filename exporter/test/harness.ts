@@ -1,0 +1,79 @@
+// Shared plumbing for integration tests: a simulator on an ephemeral port, an exporter wired to
+// it in-process with a real SQLite file in a temp directory, and a /metrics reader.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config/config.js';
+import type { Config } from '../src/config/config.js';
+import { startExporter } from '../src/exporter.js';
+import type { Exporter } from '../src/exporter.js';
+import { loadScenario } from '../src/sim/scenario.js';
+import { GatewaySimulator } from '../src/sim/server.js';
+
+export const SCENARIOS = new URL('../src/sim/scenarios/', import.meta.url);
+
+export async function startSim(name: string, port = 0): Promise<GatewaySimulator> {
+  const scenario = await loadScenario(new URL(`${name}.json`, SCENARIOS).pathname);
+  return GatewaySimulator.start({ scenario, port });
+}
+
+export function tempDir(): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'ibkr-exporter-test-'));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function testConfig(port: number, dbPath: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    IBKR_HOST: '127.0.0.1',
+    IBKR_PORT: String(port),
+    IBKR_DB_PATH: dbPath,
+    IBKR_HTTP_HOST: '127.0.0.1',
+    IBKR_HTTP_PORT: '0',
+    IBKR_RECONNECT_MIN_DELAY: '0.1',
+    IBKR_RECONNECT_MAX_DELAY: '1',
+    IBKR_LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+export async function startTestExporter(config: Config): Promise<Exporter> {
+  return startExporter(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses the Prometheus text format's sample lines (enough for our own output). */
+export function parseMetrics(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!match) throw new Error(`unparseable metrics line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[pair[1]!] = pair[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    }
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+export async function scrape(exporter: Exporter): Promise<Sample[]> {
+  const response = await fetch(`${exporter.url}/metrics`);
+  if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+  return parseMetrics(await response.text());
+}
+
+/** The value of the one sample with this name whose labels include `labels`; undefined if none. */
+export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const found = samples.filter(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
+  if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
+  return found[0]?.value;
+}
