@@ -70,10 +70,61 @@ export async function scrape(exporter: Exporter): Promise<Sample[]> {
 }
 
 /** The value of the one sample with this name whose labels include `labels`; undefined if none. */
-export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function valueOf(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const found = samples.filter(
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value;
+}
+
+/** Waits until the exporter holds the whole of a scenario's opening state (or fails at the deadline). */
+export async function waitSynced(
+  exporter: Exporter,
+  expected: { positions: number; pnl: number; executions: number; accountValues: number; accounts: number },
+  timeout = 10_000,
+): Promise<void> {
+  const { vi, expect } = await import('vitest');
+  await vi.waitFor(
+    () => {
+      const { portfolio, health } = exporter;
+      expect(health.gatewayUp).toBe(true);
+      expect(portfolio.positions.size).toBe(expected.positions);
+      expect([...portfolio.positions.values()].filter((v) => v.pnl).length).toBe(expected.pnl);
+      expect([...portfolio.executionCounts.values()].reduce((a, b) => a + b, 0)).toBe(expected.executions);
+      expect(portfolio.accountValues.size).toBe(expected.accountValues);
+      expect(portfolio.accountPnl.size).toBe(expected.accounts);
+      expect(health.streams.size).toBe(5);
+    },
+    { timeout, interval: 20 },
+  );
+}
+
+/** Families whose values depend on the process or the clock, not on the scenario. */
+const VOLATILE_FAMILY = /^(process_|nodejs_)/;
+const VOLATILE_VALUE = /(_timestamp_seconds|^ibkr_exporter_collector_duration_seconds)$/;
+
+/**
+ * /metrics text with process metrics dropped and clock-dependent values set to 0, so a golden
+ * file can pin everything else.
+ */
+export function maskMetrics(text: string): string {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const name = line.startsWith('# ') ? (line.split(' ')[2] ?? '') : (/^[^{ ]+/.exec(line)?.[0] ?? '');
+    if (VOLATILE_FAMILY.test(name)) continue;
+    if (!line.startsWith('#') && VOLATILE_VALUE.test(name)) {
+      out.push(line.replace(/ \S+$/, ' 0'));
+      continue;
+    }
+    out.push(line);
+  }
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
 }

@@ -9,7 +9,10 @@ export type Decision = 'insert' | 'replace' | 'ignore';
  * A fill is stored once per base execId. IB re-sends fills (backfill after reconnect, replays),
  * and sends corrections with a higher revision: only a higher revision replaces what is stored.
  */
-export function decideRevision(existing: { revision: number } | undefined, incoming: { revision: number }): Decision {
+export function decideRevision(
+  existing: { revision: number } | undefined,
+  incoming: { revision: number },
+): Decision {
   if (!existing) return 'insert';
   return incoming.revision > existing.revision ? 'replace' : 'ignore';
 }

@@ -32,7 +32,8 @@ export interface PortfolioSeed {
   accountPnl?: AccountPnl[];
 }
 
-const valueKey = (v: Pick<AccountValue, 'account' | 'tag' | 'currency'>) => `${v.account}|${v.tag}|${v.currency}`;
+const valueKey = (v: Pick<AccountValue, 'account' | 'tag' | 'currency'>) =>
+  `${v.account}|${v.tag}|${v.currency}`;
 
 export class Portfolio {
   readonly positions = new Map<string, PositionView>();
@@ -49,7 +50,8 @@ export class Portfolio {
   constructor(seed: PortfolioSeed = {}) {
     for (const view of seed.positions ?? []) this.positions.set(this.keyOf(view.position), view);
     this.applyLedger(seed.ledger ?? []);
-    for (const { account, executions } of seed.executionCounts ?? []) this.executionCounts.set(account, executions);
+    for (const { account, executions } of seed.executionCounts ?? [])
+      this.executionCounts.set(account, executions);
     for (const value of seed.accountValues ?? []) this.setAccountValue(value);
     for (const pnl of seed.accountPnl ?? []) this.accountPnl.set(pnl.account, pnl);
   }

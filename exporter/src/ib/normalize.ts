@@ -112,7 +112,8 @@ export function toExecutionRecord(
     return { ok: false, reason: `execution ${execId}: shares or price missing` };
   }
   const time = ibTime(execution.time, defaultZone);
-  if (time === undefined) return { ok: false, reason: `execution ${execId}: unreadable time ${execution.time}` };
+  if (time === undefined)
+    return { ok: false, reason: `execution ${execId}: unreadable time ${execution.time}` };
   const acct = ibString(execution.acctNumber) ?? account;
   if (acct === undefined) return { ok: false, reason: `execution ${execId}: no account` };
   const { baseExecId, revision } = parseExecId(execId);

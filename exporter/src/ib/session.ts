@@ -176,7 +176,9 @@ export class IbSession implements Session {
       try {
         (handler as (...a: unknown[]) => void)(...args);
       } catch (error) {
-        this.events.rejected(`${event} handler failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.events.rejected(
+          `${event} handler failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     });
   }
@@ -210,7 +212,9 @@ export class IbSession implements Session {
       const info = toContractInfo(contract);
       const quantity = ibDouble(pos);
       if (!info || quantity === undefined || !account) {
-        this.events.rejected(`position without conId, symbol, account or quantity (${String(contract?.conId)})`);
+        this.events.rejected(
+          `position without conId, symbol, account or quantity (${String(contract?.conId)})`,
+        );
         return;
       }
       this.events.position({ account, contract: info, quantity, avgCost: ibDouble(avgCost), updatedAt: 0 });
@@ -230,7 +234,14 @@ export class IbSession implements Session {
     this.on(
       api,
       EventName.pnlSingle,
-      (reqId: number, _pos: number, daily: number, unrealized?: number, realized?: number, value?: number) => {
+      (
+        reqId: number,
+        _pos: number,
+        daily: number,
+        unrealized?: number,
+        realized?: number,
+        value?: number,
+      ) => {
         // Updates can arrive for a reqId we just cancelled: without a mapping there is no position.
         const target = this.pnlByReqId.get(reqId);
         if (!target) return;

@@ -55,7 +55,11 @@ export function pnlSingleMessage(serverVersion: number, reqId: number, p: Positi
 }
 
 /** Summary values as IB sends them: numbers with two decimals in the base currency; text tags without currency. */
-export function accountSummaryMessages(accounts: readonly ScenarioAccount[], reqId: number, tags: readonly string[]): Message[] {
+export function accountSummaryMessages(
+  accounts: readonly ScenarioAccount[],
+  reqId: number,
+  tags: readonly string[],
+): Message[] {
   const out: Message[] = [];
   for (const account of accounts) {
     for (const tag of tags) {

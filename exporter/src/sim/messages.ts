@@ -88,7 +88,12 @@ export function errMsg(serverVersion: number, reqId: number, code: number, text:
   return fields;
 }
 
-export function position(account: string, contract: WireContract, quantity: number, avgCost: number): string[] {
+export function position(
+  account: string,
+  contract: WireContract,
+  quantity: number,
+  avgCost: number,
+): string[] {
   return [
     String(IN.position),
     '3',
@@ -120,7 +125,12 @@ export interface WireExecution {
   orderRef: string;
 }
 
-export function execDetails(serverVersion: number, reqId: number, contract: WireContract, e: WireExecution): string[] {
+export function execDetails(
+  serverVersion: number,
+  reqId: number,
+  contract: WireContract,
+  e: WireExecution,
+): string[] {
   const fields = [String(IN.execDetails)];
   // Since LAST_LIQUIDITY the message has no version field; before it, version 10 has every field.
   if (serverVersion < V.lastLiquidity) fields.push('10');
@@ -156,7 +166,12 @@ export function execDetailsEnd(reqId: number): string[] {
 }
 
 /** realizedPnl null = opening fill: IB sends Double.MAX, stoqey gives `undefined`. */
-export function commissionReport(execId: string, commission: number, currency: string, realizedPnl: number | null): string[] {
+export function commissionReport(
+  execId: string,
+  commission: number,
+  currency: string,
+  realizedPnl: number | null,
+): string[] {
   return [
     String(IN.commissionReport),
     '1',
@@ -171,7 +186,13 @@ export function commissionReport(execId: string, commission: number, currency: s
 
 type Money = number | null | undefined;
 
-export function pnl(serverVersion: number, reqId: number, daily: Money, unrealized: Money, realized: Money): string[] {
+export function pnl(
+  serverVersion: number,
+  reqId: number,
+  daily: Money,
+  unrealized: Money,
+  realized: Money,
+): string[] {
   const fields = [String(IN.pnl), formatInt(reqId), formatDouble(daily)];
   if (serverVersion >= V.unrealizedPnl) fields.push(formatDouble(unrealized));
   if (serverVersion >= V.realizedPnl) fields.push(formatDouble(realized));
@@ -184,14 +205,25 @@ export function pnlSingle(
   quantity: number,
   values: { daily: Money; unrealized: Money; realized: Money; marketValue: Money },
 ): string[] {
-  const fields = [String(IN.pnlSingle), formatInt(reqId), formatDecimal(quantity), formatDouble(values.daily)];
+  const fields = [
+    String(IN.pnlSingle),
+    formatInt(reqId),
+    formatDecimal(quantity),
+    formatDouble(values.daily),
+  ];
   if (serverVersion >= V.unrealizedPnl) fields.push(formatDouble(values.unrealized));
   if (serverVersion >= V.realizedPnl) fields.push(formatDouble(values.realized));
   fields.push(formatDouble(values.marketValue));
   return fields;
 }
 
-export function accountSummary(reqId: number, account: string, tag: string, value: string, currency: string): string[] {
+export function accountSummary(
+  reqId: number,
+  account: string,
+  tag: string,
+  value: string,
+  currency: string,
+): string[] {
   return [String(IN.accountSummary), '1', formatInt(reqId), account, tag, value, currency];
 }
 

@@ -12,14 +12,31 @@ describe('decodeRequest', () => {
       clientId: 4,
       at: 1000,
       reqId: 9,
-      filter: { clientId: 2, acctCode: 'DU1', time: '20261125-15:00:00', symbol: 'AAPL', secType: 'STK', exchange: '', side: 'BUY' },
+      filter: {
+        clientId: 2,
+        acctCode: 'DU1',
+        time: '20261125-15:00:00',
+        symbol: 'AAPL',
+        secType: 'STK',
+        exchange: '',
+        side: 'BUY',
+      },
     });
   });
 
   it('decodes the PnL requests (reqPnLSingle is 94, cancelPnL is 93)', () => {
-    expect(decodeRequest(['94', '5', 'DU1', '', '265598'], ctx)).toMatchObject({ name: 'reqPnLSingle', reqId: 5, account: 'DU1', conId: 265598 });
+    expect(decodeRequest(['94', '5', 'DU1', '', '265598'], ctx)).toMatchObject({
+      name: 'reqPnLSingle',
+      reqId: 5,
+      account: 'DU1',
+      conId: 265598,
+    });
     expect(decodeRequest(['93', '6'], ctx)).toMatchObject({ name: 'cancelPnL', reqId: 6 });
-    expect(decodeRequest(['92', '7', 'DU1', ''], ctx)).toMatchObject({ name: 'reqPnL', reqId: 7, account: 'DU1' });
+    expect(decodeRequest(['92', '7', 'DU1', ''], ctx)).toMatchObject({
+      name: 'reqPnL',
+      reqId: 7,
+      account: 'DU1',
+    });
   });
 
   it('decodes account summary tags and startApi client ids', () => {

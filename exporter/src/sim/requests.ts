@@ -23,7 +23,9 @@ export const OUT = {
 
 export type RequestName = keyof typeof OUT | 'unknown';
 
-const NAMES = new Map<number, RequestName>(Object.entries(OUT).map(([name, id]) => [id, name as RequestName]));
+const NAMES = new Map<number, RequestName>(
+  Object.entries(OUT).map(([name, id]) => [id, name as RequestName]),
+);
 
 /** The ExecutionFilter of reqExecutions, as sent (empty strings = no criterion). */
 export interface ExecutionFilterFields {
@@ -69,7 +71,13 @@ export function decodeRequest(
   const msgId = Number.parseInt(allFields[0] ?? '', 10);
   const fields = allFields.slice(1);
   const name = NAMES.get(msgId) ?? 'unknown';
-  const base: RecordedRequest = { at: ctx.at, clientId: ctx.clientId, msgId: Number.isNaN(msgId) ? -1 : msgId, name, fields };
+  const base: RecordedRequest = {
+    at: ctx.at,
+    clientId: ctx.clientId,
+    msgId: Number.isNaN(msgId) ? -1 : msgId,
+    name,
+    fields,
+  };
   const f = (i: number): string => fields[i] ?? '';
   switch (name) {
     case 'startApi':

@@ -7,16 +7,17 @@ import { isKnownZone } from './ib-time.js';
 /** A money value that IB may leave unset (Double.MAX on the wire): `null` or omitted. */
 const maybeNumber = z.number().nullable().optional();
 
-const isoTime = z.iso.datetime({ offset: true });
+const isoTime = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO-8601 time such as 2026-11-25T14:35:00Z',
+});
 
 const accountSchema = z.strictObject({
   id: z.string().min(1),
   baseCurrency: z.string().length(3),
   /** Account summary tags (NetLiquidation, BuyingPower, ...); strings for tags like AccountType. */
   summary: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
-  pnl: z
-    .strictObject({ daily: maybeNumber, unrealized: maybeNumber, realized: maybeNumber })
-    .optional(),
+  pnl: z.strictObject({ daily: maybeNumber, unrealized: maybeNumber, realized: maybeNumber }).optional(),
 });
 
 const contractSchema = z.strictObject({
@@ -79,7 +80,11 @@ const executionSchema = z.strictObject({ ...executionFields, time: isoTime });
 const liveExecutionSchema = z.strictObject({ ...executionFields, time: isoTime.optional() });
 
 const timelineEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('execution'), execution: liveExecutionSchema }),
+  z.strictObject({
+    atMs: z.number().nonnegative(),
+    type: z.literal('execution'),
+    execution: liveExecutionSchema,
+  }),
   z.strictObject({
     atMs: z.number().nonnegative(),
     type: z.literal('pnl'),
@@ -98,8 +103,16 @@ const timelineEventSchema = z.discriminatedUnion('type', [
     reqId: z.number().int().default(-1),
   }),
   z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('disconnect') }),
-  z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('silence'), durationMs: z.number().positive() }),
-  z.strictObject({ atMs: z.number().nonnegative(), type: z.literal('restart'), downMs: z.number().nonnegative() }),
+  z.strictObject({
+    atMs: z.number().nonnegative(),
+    type: z.literal('silence'),
+    durationMs: z.number().positive(),
+  }),
+  z.strictObject({
+    atMs: z.number().nonnegative(),
+    type: z.literal('restart'),
+    downMs: z.number().nonnegative(),
+  }),
 ]);
 
 const pnlTickSchema = z.strictObject({
@@ -128,12 +141,24 @@ export const scenarioSchema = z
     const accounts = new Set(s.accounts.map((a) => a.id));
     const conIds = new Set<number>();
     s.contracts.forEach((c, i) => {
-      if (conIds.has(c.conId)) ctx.addIssue({ code: 'custom', path: ['contracts', i, 'conId'], message: `duplicate conId ${c.conId}` });
+      if (conIds.has(c.conId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['contracts', i, 'conId'],
+          message: `duplicate conId ${c.conId}`,
+        });
       conIds.add(c.conId);
     });
-    const checkRefs = (path: (string | number)[], ref: { account: string; conId?: number | undefined }): void => {
+    const checkRefs = (
+      path: (string | number)[],
+      ref: { account: string; conId?: number | undefined },
+    ): void => {
       if (!accounts.has(ref.account)) {
-        ctx.addIssue({ code: 'custom', path: [...path, 'account'], message: `unknown account ${ref.account}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'account'],
+          message: `unknown account ${ref.account}`,
+        });
       }
       if (ref.conId !== undefined && !conIds.has(ref.conId)) {
         ctx.addIssue({ code: 'custom', path: [...path, 'conId'], message: `unknown conId ${ref.conId}` });
@@ -143,13 +168,18 @@ export const scenarioSchema = z
     s.positions.forEach((p, i) => {
       checkRefs(['positions', i], p);
       const key = `${p.account}/${p.conId}`;
-      if (held.has(key)) ctx.addIssue({ code: 'custom', path: ['positions', i], message: `duplicate position ${key}` });
+      if (held.has(key))
+        ctx.addIssue({ code: 'custom', path: ['positions', i], message: `duplicate position ${key}` });
       held.add(key);
     });
     const execIds = new Set<string>();
-    const checkExec = (path: (string | number)[], e: { execId: string; account: string; conId: number }): void => {
+    const checkExec = (
+      path: (string | number)[],
+      e: { execId: string; account: string; conId: number },
+    ): void => {
       checkRefs(path, e);
-      if (execIds.has(e.execId)) ctx.addIssue({ code: 'custom', path: [...path, 'execId'], message: `duplicate execId ${e.execId}` });
+      if (execIds.has(e.execId))
+        ctx.addIssue({ code: 'custom', path: [...path, 'execId'], message: `duplicate execId ${e.execId}` });
       execIds.add(e.execId);
     };
     s.executions.forEach((e, i) => checkExec(['executions', i], e));

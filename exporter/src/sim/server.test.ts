@@ -4,12 +4,11 @@
 import { fileURLToPath } from 'node:url';
 import { EventName } from '@stoqey/ib';
 import type { CommissionReport, Contract, Execution } from '@stoqey/ib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadScenario } from './scenario.js';
 import type { Scenario } from './scenario.js';
-import { GatewaySimulator } from './server.js';
-import type { ClientEvent } from './server.js';
-import { collect, connectClient, isDecoderError, nextEvent, openClient, quietFor } from './testing.js';
+import type { ClientEvent, GatewaySimulator } from './server.js';
+import { collect, nextEvent, quietFor, useHarness } from './testing.js';
 import type { TestClient } from './testing.js';
 
 const basicPath = fileURLToPath(new URL('./scenarios/basic.json', import.meta.url));
@@ -18,27 +17,14 @@ const AAPL = 265598;
 const TSLA = 76792991;
 const AAPL_CALL = 712345678;
 
-const sims: GatewaySimulator[] = [];
-const clients: TestClient[] = [];
+const harness = useHarness();
 
 async function startSim(scenario?: Scenario, now?: () => number): Promise<GatewaySimulator> {
-  const sim = await GatewaySimulator.start({ scenario: scenario ?? (await loadScenario(basicPath)), ...(now ? { now } : {}) });
-  sims.push(sim);
-  return sim;
+  return harness.startSim(scenario ?? (await loadScenario(basicPath)), now ? { now } : {});
 }
 
-async function connect(sim: GatewaySimulator, clientId = 1): Promise<TestClient> {
-  const client = await connectClient(sim.port, clientId);
-  clients.push(client);
-  return client;
-}
-
-afterEach(async () => {
-  const decoderErrors = clients.flatMap((c) => c.errors.filter(isDecoderError));
-  for (const c of clients.splice(0)) c.api.disconnect();
-  for (const s of sims.splice(0)) await s.stop();
-  expect(decoderErrors).toEqual([]);
-});
+const connect = harness.connect;
+const openAndCollect = harness.open;
 
 type ExecEvent = [number, Contract, Execution];
 
@@ -311,10 +297,3 @@ describe('GatewaySimulator with the real @stoqey/ib client (basic.json)', () => 
     expect(sim.connectedClients()).toBe(1);
   });
 });
-
-/** A client with its listeners, not connected yet, so a test can install its waits first. */
-function openAndCollect(sim: GatewaySimulator): TestClient {
-  const client = openClient(sim.port);
-  clients.push(client);
-  return client;
-}

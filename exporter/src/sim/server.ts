@@ -33,8 +33,8 @@ export interface ClientEvent {
 export interface SimulatorEvents {
   request: [RecordedRequest];
   client: [ClientEvent];
-  /** 'down' when a restart closes the listener, 'up' when it accepts connections again. */
-  lifecycle: ['down' | 'up'];
+  /** down/up around a restart; silent/talking around a silence. */
+  lifecycle: ['down' | 'up' | 'silent' | 'talking'];
 }
 
 /** The farm notices a real Gateway sends after every startApi (reqId -1, so stoqey emits `info`). */
@@ -183,6 +183,7 @@ export class GatewaySimulator {
   setSilent(silent: boolean): void {
     this.silent = silent;
     this.log(silent ? 'silent' : 'talking again');
+    this.events.emit('lifecycle', silent ? 'silent' : 'talking');
   }
 
   /** Closes every socket and refuses connections for downMs, then listens again on the same port. */

@@ -176,13 +176,21 @@ export class SimState {
 
   /** A timeline/test PnL override: fields given (null = unset) replace the stored ones. */
   setPnl(update: { account: string; conId?: number | undefined } & Partial<PnlValues>): void {
-    const target = update.conId === undefined ? this.accountPnls.get(update.account) : this.position(update.account, update.conId);
-    if (!target) return;
-    const fields = ['daily', 'unrealized', 'realized', 'marketValue'] as const;
-    for (const f of fields) {
-      const v = update[f];
-      if (v !== undefined && f in target) (target as unknown as Record<string, Money>)[f] = v;
+    const pick = (v: Money | undefined, old: Money): Money => (v === undefined ? old : v);
+    if (update.conId === undefined) {
+      const acct = this.accountPnls.get(update.account);
+      if (!acct) return;
+      acct.daily = pick(update.daily, acct.daily);
+      acct.unrealized = pick(update.unrealized, acct.unrealized);
+      acct.realized = pick(update.realized, acct.realized);
+      return;
     }
+    const p = this.position(update.account, update.conId)?.pnl;
+    if (!p) return;
+    p.daily = pick(update.daily, p.daily);
+    p.unrealized = pick(update.unrealized, p.unrealized);
+    p.realized = pick(update.realized, p.realized);
+    p.marketValue = pick(update.marketValue, p.marketValue);
   }
 
   /** One step of the price random walk: moves every open position's value and the account PnL. */

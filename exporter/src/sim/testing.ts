@@ -1,6 +1,10 @@
 // Test support: a real @stoqey/ib client connected to a simulator, and event waits with
 // deadlines (tests never sleep to synchronise). Imported by tests only.
 import { EventName, IBApi } from '@stoqey/ib';
+import { afterEach, expect } from 'vitest';
+import type { Scenario } from './scenario.js';
+import { GatewaySimulator } from './server.js';
+import type { SimulatorOptions } from './server.js';
 
 type Listener = (...args: unknown[]) => void;
 interface Emitter {
@@ -95,4 +99,44 @@ export function openClient(port: number): TestClient {
   });
   api.on(EventName.info, (message: string, code: number) => infos.push({ message, code }));
   return { api, errors, infos };
+}
+
+export interface Harness {
+  startSim: (scenario: Scenario, opts?: Omit<SimulatorOptions, 'scenario'>) => Promise<GatewaySimulator>;
+  /** Connects a real client and waits for nextValidId. */
+  connect: (sim: GatewaySimulator, clientId?: number) => Promise<TestClient>;
+  /** A client with listeners, not connected yet, so the test can install its waits first. */
+  open: (sim: GatewaySimulator) => TestClient;
+}
+
+/**
+ * Registers an afterEach that disconnects every client, stops every simulator and fails the
+ * test if any client saw a decoder error. Call it at the top of a test file or describe block.
+ */
+export function useHarness(): Harness {
+  const sims: GatewaySimulator[] = [];
+  const clients: TestClient[] = [];
+  afterEach(async () => {
+    const decoderErrors = clients.flatMap((c) => c.errors.filter(isDecoderError));
+    for (const c of clients.splice(0)) c.api.disconnect();
+    for (const s of sims.splice(0)) await s.stop();
+    expect(decoderErrors).toEqual([]);
+  });
+  return {
+    startSim: async (scenario, opts = {}) => {
+      const sim = await GatewaySimulator.start({ ...opts, scenario });
+      sims.push(sim);
+      return sim;
+    },
+    connect: async (sim, clientId = 1) => {
+      const client = await connectClient(sim.port, clientId);
+      clients.push(client);
+      return client;
+    },
+    open: (sim) => {
+      const client = openClient(sim.port);
+      clients.push(client);
+      return client;
+    },
+  };
 }

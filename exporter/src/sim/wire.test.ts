@@ -64,8 +64,8 @@ describe('encodeFrame', () => {
   });
 
   it('terminates every field, including empty ones', () => {
-    expect(encodeFrame(['1', '', '2']).subarray(4).toString()).toBe('1\0\0002\0');
-    expect(splitFields(Buffer.from('1\0\0002\0'))).toEqual(['1', '', '2']);
+    expect(encodeFrame(['1', '', '2']).subarray(4).toString()).toBe('1\0\x002\0');
+    expect(splitFields(Buffer.from('1\0\x002\0'))).toEqual(['1', '', '2']);
   });
 });
 
@@ -79,7 +79,7 @@ describe('FrameReader', () => {
     const reader = new FrameReader({ expectApiPrefix: true });
     const frames: Buffer[] = [];
     for (const byte of stream) frames.push(...reader.push(Buffer.from([byte])));
-    expect(frames.map((f) => f.toString('utf8'))).toEqual(['v100..193', '71\0002\0000\0\0', '61\0001\0ÜBER€\0']);
+    expect(frames.map((f) => f.toString('utf8'))).toEqual(['v100..193', '71\x002\x000\0\0', '61\x001\0ÜBER€\0']);
   });
 
   it('splits several frames delivered in one chunk', () => {

@@ -20,14 +20,7 @@ import type {
   Stream,
 } from '../domain/types.js';
 import { migrate } from './migrate.js';
-import type {
-  PersistedState,
-  RecordResult,
-  Store,
-  StoredPosition,
-  TradeQuery,
-  TradeRow,
-} from './store.js';
+import type { PersistedState, RecordResult, Store, StoredPosition, TradeQuery, TradeRow } from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -101,7 +94,8 @@ export class SqliteStore implements Store {
           OR (excluded."right" IS NOT NULL AND "right" IS NOT excluded."right")`),
       execById: p(`SELECT e.revision, e.account, e.con_id, c.currency FROM executions e
         JOIN contracts c USING (con_id) WHERE e.base_exec_id = ?`),
-      upsertExecution: p(`INSERT OR REPLACE INTO executions (base_exec_id, exec_id, revision, account, con_id, side,
+      upsertExecution:
+        p(`INSERT OR REPLACE INTO executions (base_exec_id, exec_id, revision, account, con_id, side,
           shares, price, time_ms, order_id, perm_id, client_id, cum_qty, avg_price, venue, order_ref)
         VALUES (@baseExecId, @execId, @revision, @account, @conId, @side, @shares, @price, @time, @orderId, @permId,
           @clientId, @cumQty, @avgPrice, @exchange, @orderRef)`),
@@ -110,7 +104,8 @@ export class SqliteStore implements Store {
       upsertReport: p(`INSERT OR REPLACE INTO commission_reports (base_exec_id, exec_id, revision, commission,
           currency, realized_pnl) VALUES (@baseExecId, @execId, @revision, @commission, @currency, @realizedPnl)`),
       ledgerRow: p(`SELECT * FROM ledger_totals WHERE account = ? AND con_id = ? AND currency = ?`),
-      upsertLedger: p(`INSERT OR REPLACE INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
+      upsertLedger:
+        p(`INSERT OR REPLACE INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
         VALUES (@account, @conId, @currency, @realizedPnl, @commissions, @reports)`),
       bumpExecutions: p(`INSERT INTO account_executions (account, executions) VALUES (?, 1)
         ON CONFLICT (account) DO UPDATE SET executions = executions + 1 RETURNING executions`),
@@ -122,14 +117,16 @@ export class SqliteStore implements Store {
           realized_pnl = @realizedPnl, market_value = @marketValue, pnl_updated_at = @updatedAt
         WHERE account = @account AND con_id = @conId`),
       markSnapshot: p(`UPDATE positions SET last_snapshot_at = ? WHERE account = ? AND con_id = ?`),
-      insertSnapshot: p(`INSERT INTO position_snapshots (account, con_id, taken_at, reason, quantity, avg_cost,
+      insertSnapshot:
+        p(`INSERT INTO position_snapshots (account, con_id, taken_at, reason, quantity, avg_cost,
           market_value, unrealized_pnl, realized_pnl, daily_pnl)
         SELECT account, con_id, ?, ?, quantity, avg_cost, market_value, unrealized_pnl, realized_pnl, daily_pnl
         FROM positions WHERE account = ? AND con_id = ?`),
       deletePosition: p(`DELETE FROM positions WHERE account = ? AND con_id = ?`),
       upsertAccountValue: p(`INSERT OR REPLACE INTO account_values (account, tag, currency, value, updated_at)
         VALUES (@account, @tag, @currency, @value, @updatedAt)`),
-      upsertAccountPnl: p(`INSERT OR REPLACE INTO account_pnl (account, daily_pnl, unrealized_pnl, realized_pnl, updated_at)
+      upsertAccountPnl:
+        p(`INSERT OR REPLACE INTO account_pnl (account, daily_pnl, unrealized_pnl, realized_pnl, updated_at)
         VALUES (@account, @dailyPnl, @unrealizedPnl, @realizedPnl, @updatedAt)`),
       upsertStream: p(`INSERT OR REPLACE INTO stream_updates (stream, updated_at) VALUES (?, ?)`),
       lastExecutionTime: p(`SELECT max(time_ms) AS t FROM executions`),
@@ -148,8 +145,15 @@ export class SqliteStore implements Store {
       const report = this.reportFor(execution.baseExecId);
       const changed = new Map<string, LedgerTotals>();
       if (existing && report) {
-        const old = { account: existing.account as string, contract: { conId: existing.con_id as number, currency: existing.currency as string } };
-        this.applyContribution(contribution(old as Pick<ExecutionRecord, 'account' | 'contract'>, report), -1, changed);
+        const old = {
+          account: existing.account as string,
+          contract: { conId: existing.con_id as number, currency: existing.currency as string },
+        };
+        this.applyContribution(
+          contribution(old as Pick<ExecutionRecord, 'account' | 'contract'>, report),
+          -1,
+          changed,
+        );
       }
       this.stmt.upsertExecution!.run({
         ...execution,
@@ -216,7 +220,14 @@ export class SqliteStore implements Store {
     const row = this.stmt.ledgerRow!.get(c.account, c.conId, c.currency) as Row | undefined;
     const current = row
       ? ledgerFromRow(row)
-      : { account: c.account, conId: c.conId, currency: c.currency, realizedPnl: '0', commissions: '0', reports: 0 };
+      : {
+          account: c.account,
+          conId: c.conId,
+          currency: c.currency,
+          realizedPnl: '0',
+          commissions: '0',
+          reports: 0,
+        };
     const next: LedgerTotals = {
       ...current,
       realizedPnl:
@@ -308,8 +319,10 @@ export class SqliteStore implements Store {
   load(): PersistedState {
     const positions = (
       this.db
-        .prepare(`SELECT p.*, c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier,
-            c.last_trade_date, c.strike, c."right" FROM positions p JOIN contracts c USING (con_id)`)
+        .prepare(
+          `SELECT p.*, c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier,
+            c.last_trade_date, c.strike, c."right" FROM positions p JOIN contracts c USING (con_id)`,
+        )
         .all() as Row[]
     ).map((row): StoredPosition => {
       const pnlUpdatedAt = opt(row.pnl_updated_at as number | null);

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      ib: {
+        host: '127.0.0.1',
+        port: 7497,
+        clientId: 1,
+        orderClientId: 2,
+        baseCurrency: 'USD',
+        readonly: true,
+        autoSync: true,
+        reconnectMinMs: 3000,
+        reconnectMaxMs: 60000,
+        keepaliveMs: 15000,
+      },
+      dbPath: 'data/ibkr.db',
+      gateway: { restartEnabled: false, deployment: 'ib-gateway', namespace: 'default', vncUrl: undefined },
+      http: { host: '0.0.0.0', port: 8000 },
+      logLevel: 'info',
+    });
+  });
+
+  it('derives the order client id from the client id', () => {
+    expect(loadConfig({ IBKR_CLIENT_ID: '7' }).ib.orderClientId).toBe(8);
+    expect(loadConfig({ IBKR_CLIENT_ID: '7', IBKR_ORDER_CLIENT_ID: '20' }).ib.orderClientId).toBe(20);
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['YES', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('reads boolean %s as %s', (raw, expected) => {
+    expect(loadConfig({ IBKR_READONLY: raw }).ib.readonly).toBe(expected);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ IBKR_PORT: '', IBKR_GATEWAY_VNC_URL: '' }).ib.port).toBe(7497);
+  });
+
+  it('converts delays from seconds to milliseconds', () => {
+    const { ib } = loadConfig({ IBKR_RECONNECT_MIN_DELAY: '0.5', IBKR_KEEPALIVE_SECONDS: '30' });
+    expect([ib.reconnectMinMs, ib.keepaliveMs]).toEqual([500, 30000]);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    [
+      'a port that is not a number',
+      { IBKR_PORT: 'abc' },
+      ['IBKR_PORT: must be an integer from 1 to 65535 (got "abc")'],
+    ],
+    [
+      'a port out of range',
+      { IBKR_PORT: '70000' },
+      ['IBKR_PORT: must be an integer from 1 to 65535 (got "70000")'],
+    ],
+    [
+      'a fractional client id',
+      { IBKR_CLIENT_ID: '1.5' },
+      ['IBKR_CLIENT_ID: must be an integer from 0 to 2147483646 (got "1.5")'],
+    ],
+    [
+      'a boolean that is not one',
+      { IBKR_READONLY: 'maybe' },
+      ['IBKR_READONLY: must be one of true/false/1/0/yes/no (got "maybe")'],
+    ],
+    [
+      'a lower-case currency',
+      { IBKR_BASE_CURRENCY: 'usd' },
+      ['IBKR_BASE_CURRENCY: must be a three-letter upper-case currency code such as USD'],
+    ],
+    [
+      'a negative delay',
+      { IBKR_RECONNECT_MIN_DELAY: '-1' },
+      ['IBKR_RECONNECT_MIN_DELAY: must be a number of seconds from 0.01 to 86400 (got "-1")'],
+    ],
+    [
+      'a keepalive below one second',
+      { IBKR_KEEPALIVE_SECONDS: '0.5' },
+      ['IBKR_KEEPALIVE_SECONDS: must be a number of seconds from 1 to 86400 (got "0.5")'],
+    ],
+    [
+      'a maximum delay below the minimum',
+      { IBKR_RECONNECT_MIN_DELAY: '10', IBKR_RECONNECT_MAX_DELAY: '5' },
+      ['IBKR_RECONNECT_MAX_DELAY: must not be less than IBKR_RECONNECT_MIN_DELAY (10)'],
+    ],
+    [
+      'an order client id equal to the client id',
+      { IBKR_CLIENT_ID: '3', IBKR_ORDER_CLIENT_ID: '3' },
+      ['IBKR_ORDER_CLIENT_ID: must differ from IBKR_CLIENT_ID (3): IB allows one connection per client id'],
+    ],
+    [
+      'a VNC URL that is not a URL',
+      { IBKR_GATEWAY_VNC_URL: 'vnc-host' },
+      ['IBKR_GATEWAY_VNC_URL: must be an absolute URL such as http://host:6080 (got "vnc-host")'],
+    ],
+    [
+      'an unknown log level',
+      { IBKR_LOG_LEVEL: 'loud' },
+      ['IBKR_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
+    ],
+    [
+      'several bad variables at once',
+      { IBKR_PORT: 'x', IBKR_AUTO_SYNC: 'sometimes', IBKR_HTTP_PORT: '-1' },
+      [
+        'IBKR_AUTO_SYNC: must be one of true/false/1/0/yes/no (got "sometimes")',
+        'IBKR_HTTP_PORT: must be an integer from 0 to 65535 (got "-1")',
+        'IBKR_PORT: must be an integer from 1 to 65535 (got "x")',
+      ],
+    ],
+  ])('refuses %s', (_name, env, expected) => {
+    expect(problemsOf(env)).toEqual(expected);
+  });
+
+  it('names every bad variable in one message', () => {
+    expect(() => loadConfig({ IBKR_PORT: 'x', IBKR_READONLY: 'maybe' })).toThrow(
+      'invalid configuration:\n  IBKR_PORT: must be an integer from 1 to 65535 (got "x")\n  IBKR_READONLY: must be one of true/false/1/0/yes/no (got "maybe")',
+    );
+  });
+});

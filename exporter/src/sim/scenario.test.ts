@@ -1,0 +1,104 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadScenario, parseScenario } from './scenario.js';
+
+const scenarioFile = (name: string) => fileURLToPath(new URL(`./scenarios/${name}.json`, import.meta.url));
+
+const minimal = {
+  accounts: [{ id: 'DU1', baseCurrency: 'USD' }],
+  contracts: [{ conId: 1, symbol: 'AAPL', secType: 'STK', currency: 'USD' }],
+};
+
+describe('scenario files', () => {
+  it.each(['basic', 'demo', 'multi-account'])('%s.json is valid', async (name) => {
+    const s = await loadScenario(scenarioFile(name));
+    expect(s.accounts.length).toBeGreaterThan(0);
+  });
+});
+
+describe('parseScenario', () => {
+  it('fills defaults', () => {
+    const s = parseScenario(minimal);
+    expect(s).toMatchObject({
+      serverVersion: 176,
+      executionTimeZone: 'UTC',
+      nextValidOrderId: 1,
+      positions: [],
+      executions: [],
+      timeline: [],
+    });
+    expect(s.contracts[0]?.exchange).toBe('SMART');
+  });
+
+  it('names the path of a wrong field', () => {
+    const bad = { ...minimal, positions: [{ account: 'DU1', conId: 1, quantity: '10', avgCost: 1 }] };
+    expect(() => parseScenario(bad)).toThrow(/positions\[0\]\.quantity/);
+  });
+
+  it('rejects references to unknown accounts and contracts', () => {
+    const bad = {
+      ...minimal,
+      positions: [{ account: 'DU2', conId: 1, quantity: 1, avgCost: 1 }],
+      executions: [
+        {
+          execId: 'e1',
+          account: 'DU1',
+          conId: 7,
+          time: '2026-11-25T14:00:00Z',
+          side: 'BOT',
+          shares: 1,
+          price: 1,
+        },
+      ],
+    };
+    expect(() => parseScenario(bad)).toThrow(/unknown account DU2[\s\S]*positions\[0\]\.account/);
+    expect(() => parseScenario(bad)).toThrow(/unknown conId 7[\s\S]*executions\[0\]\.conId/);
+  });
+
+  it('rejects duplicate execIds, positions and conIds', () => {
+    const exec = {
+      execId: 'e1',
+      account: 'DU1',
+      conId: 1,
+      time: '2026-11-25T14:00:00Z',
+      side: 'BOT',
+      shares: 1,
+      price: 1,
+    };
+    expect(() => parseScenario({ ...minimal, executions: [exec, exec] })).toThrow(/duplicate execId e1/);
+    const pos = { account: 'DU1', conId: 1, quantity: 1, avgCost: 1 };
+    expect(() => parseScenario({ ...minimal, positions: [pos, pos] })).toThrow(/duplicate position DU1\/1/);
+  });
+
+  it('rejects a bad execution time, side, server version and timeline event', () => {
+    const exec = { execId: 'e1', account: 'DU1', conId: 1, time: 'today', side: 'BUY', shares: 1, price: 1 };
+    expect(() => parseScenario({ ...minimal, executions: [exec] })).toThrow(
+      /ISO-8601[\s\S]*executions\[0\]\.time/,
+    );
+    expect(() => parseScenario({ ...minimal, executions: [exec] })).toThrow(
+      /"BOT"\|"SLD"[\s\S]*executions\[0\]\.side/,
+    );
+    expect(() => parseScenario({ ...minimal, serverVersion: 99 })).toThrow(/serverVersion/);
+    expect(() => parseScenario({ ...minimal, timeline: [{ atMs: 1, type: 'explode' }] })).toThrow(
+      /timeline\[0\]/,
+    );
+    expect(() => parseScenario({ ...minimal, executionTimeZone: 'Mars/Olympus' })).toThrow(
+      /unknown time zone/,
+    );
+  });
+
+  it('rejects unknown fields, so typos do not pass silently', () => {
+    expect(() => parseScenario({ ...minimal, pnlTicks: { intervalMs: 100 } })).toThrow(/pnlTicks/);
+  });
+
+  it('loadScenario says which file is not JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-'));
+    const path = join(dir, 'broken.json');
+    await writeFile(path, '{ nope');
+    await expect(loadScenario(path)).rejects.toThrow(`scenario ${path} is not valid JSON`);
+    await expect(loadScenario(join(dir, 'missing.json'))).rejects.toThrow(/cannot read scenario/);
+  });
+});

@@ -1,0 +1,181 @@
+// The exporter with the real @stoqey/ib client against the simulator over a real socket, on a
+// real SQLite file. Expected values are worked out by hand from scenarios/basic.json.
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Exporter } from '../src/exporter.js';
+import type { GatewaySimulator } from '../src/sim/server.js';
+import { scrape, startSim, startTestExporter, tempDir, testConfig, valueOf, waitSynced } from './harness.js';
+
+const ACCOUNT = 'DU0000001';
+const AAPL = { account: ACCOUNT, con_id: '265598', symbol: 'AAPL', sec_type: 'STK' };
+const TSLA = { account: ACCOUNT, con_id: '76792991', symbol: 'TSLA', sec_type: 'STK' };
+const CALL = { account: ACCOUNT, con_id: '712345678', symbol: 'AAPL', sec_type: 'OPT' };
+const USD = { currency: 'USD' };
+const BASIC = { positions: 3, pnl: 3, executions: 3, accountValues: 8, accounts: 1 };
+
+describe('exporter against the simulator (basic scenario)', () => {
+  let sim: GatewaySimulator | undefined;
+  let exporter: Exporter | undefined;
+  const dir = tempDir();
+
+  afterEach(async () => {
+    await exporter?.stop();
+    await sim?.stop();
+    exporter = undefined;
+    sim = undefined;
+  });
+
+  async function start(dbName = 'basic.db') {
+    sim ??= await startSim('basic');
+    exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/${dbName}`));
+    await waitSynced(exporter, BASIC);
+    return { sim, exporter };
+  }
+
+  it('asks the gateway for positions, executions, PnL and the account summary', async () => {
+    const { sim } = await start('requests.db');
+    expect(sim.requests.filter((r) => r.name === 'reqPositions')).toHaveLength(1);
+    expect(sim.requests.filter((r) => r.name === 'reqExecutions')).toHaveLength(1);
+    expect(sim.requests.filter((r) => r.name === 'reqPnL').map((r) => r.account)).toEqual([ACCOUNT]);
+    const single = sim.requests.filter((r) => r.name === 'reqPnLSingle').map((r) => r.conId);
+    expect(single.sort()).toEqual([265598, 712345678, 76792991]);
+    const summary = sim.requests.find((r) => r.name === 'reqAccountSummary');
+    expect(summary?.tags?.sort()).toEqual(
+      [
+        'AvailableFunds',
+        'BuyingPower',
+        'ExcessLiquidity',
+        'GrossPositionValue',
+        'InitMarginReq',
+        'MaintMarginReq',
+        'NetLiquidation',
+        'TotalCashValue',
+      ].sort(),
+    );
+  });
+
+  it('stores each execution once, corrections replaced, joined with its commission report', async () => {
+    const { exporter } = await start('rows.db');
+    await exporter.stop();
+    const db = new Database(`${dir.path}/rows.db`, { readonly: true });
+    const executions = db
+      .prepare('SELECT exec_id, side, shares, price FROM executions ORDER BY time_ms')
+      .all();
+    expect(executions).toEqual([
+      { exec_id: '0000e0d5.6554f3a1.01.01', side: 'buy', shares: 50, price: 160 },
+      // .01 at 250.5 was corrected by .02 at 250: one row, the correction's values.
+      { exec_id: '0000e0d5.6554f3b2.01.02', side: 'sell', shares: 20, price: 250 },
+      { exec_id: '0000e0d5.6554f3c3.01.01', side: 'sell', shares: 1, price: 6 },
+    ]);
+    const reports = db
+      .prepare('SELECT exec_id, commission, realized_pnl FROM commission_reports ORDER BY exec_id')
+      .all();
+    expect(reports).toEqual([
+      { exec_id: '0000e0d5.6554f3a1.01.01', commission: '1', realized_pnl: null },
+      { exec_id: '0000e0d5.6554f3b2.01.02', commission: '1', realized_pnl: null },
+      // Its report came before the execution; the join still happened.
+      { exec_id: '0000e0d5.6554f3c3.01.01', commission: '0.65', realized_pnl: '79.35' },
+    ]);
+    const positions = db.prepare('SELECT con_id, quantity, avg_cost FROM positions ORDER BY con_id').all();
+    expect(positions).toEqual([
+      { con_id: 265598, quantity: 100, avg_cost: 150.01 },
+      { con_id: 76792991, quantity: -20, avg_cost: 249.95 },
+      { con_id: 712345678, quantity: 1, avg_cost: 520 },
+    ]);
+    const snapshots = db
+      .prepare("SELECT count(*) AS n FROM position_snapshots WHERE reason = 'quantity'")
+      .get();
+    expect(snapshots).toEqual({ n: 3 });
+    db.close();
+  });
+
+  it('exports per-position values as the gateway gave them', async () => {
+    const { exporter } = await start('positions.db');
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_position_quantity', AAPL)).toBe(100);
+    expect(valueOf(m, 'ibkr_position_quantity', TSLA)).toBe(-20);
+    expect(valueOf(m, 'ibkr_position_quantity', CALL)).toBe(1);
+    expect(valueOf(m, 'ibkr_position_average_cost', CALL)).toBe(520); // per contract, ×100 included
+    expect(valueOf(m, 'ibkr_position_market_value', TSLA)).toBe(-4800);
+    expect(valueOf(m, 'ibkr_position_unrealized_pnl', AAPL)).toBe(499);
+    expect(valueOf(m, 'ibkr_position_daily_pnl', AAPL)).toBe(-101);
+    // The call's daily PnL is Double.MAX in the scenario: no sample, neither 0 nor 1.8e308.
+    expect(valueOf(m, 'ibkr_position_daily_pnl', CALL)).toBeUndefined();
+    expect(m.every((s) => Number.isFinite(s.value) && Math.abs(s.value) < 1e300)).toBe(true);
+  });
+
+  it('exports realized PnL and commissions from the commission reports', async () => {
+    const { exporter } = await start('ledger.db');
+    const m = await scrape(exporter);
+    // Opening fills carry no realized PnL; the call's closing fill realized 79.35 net of 0.65.
+    expect(valueOf(m, 'ibkr_position_realized_pnl', { ...AAPL, ...USD })).toBe(0);
+    expect(valueOf(m, 'ibkr_position_realized_pnl', { ...CALL, ...USD })).toBe(79.35);
+    expect(valueOf(m, 'ibkr_position_commissions', { ...TSLA, ...USD })).toBe(1); // corrected fill counted once
+    expect(valueOf(m, 'ibkr_position_commissions', { ...CALL, ...USD })).toBe(0.65);
+    expect(valueOf(m, 'ibkr_position_total_pnl', { ...AAPL, ...USD })).toBe(499); // 0 + 499
+    expect(valueOf(m, 'ibkr_position_total_pnl', { ...CALL, ...USD })).toBe(169.35); // 79.35 + 90
+    expect(valueOf(m, 'ibkr_account_ledger_realized_pnl', { account: ACCOUNT, ...USD })).toBe(79.35);
+    expect(valueOf(m, 'ibkr_commissions_paid_total', { account: ACCOUNT, ...USD })).toBe(2.65); // 1 + 1 + 0.65
+    expect(valueOf(m, 'ibkr_executions_total', { account: ACCOUNT })).toBe(3);
+  });
+
+  it('exports account PnL, the account summary and health', async () => {
+    const { exporter } = await start('account.db');
+    const m = await scrape(exporter);
+    const account = { account: ACCOUNT, ...USD };
+    expect(valueOf(m, 'ibkr_account_daily_pnl', account)).toBe(250.35);
+    expect(valueOf(m, 'ibkr_account_unrealized_pnl', account)).toBe(788);
+    expect(valueOf(m, 'ibkr_account_realized_pnl', account)).toBe(79.35);
+    expect(valueOf(m, 'ibkr_account_net_liquidation', account)).toBe(100000);
+    expect(valueOf(m, 'ibkr_account_excess_liquidity', account)).toBe(89000);
+    expect(valueOf(m, 'ibkr_account_gross_position_value', account)).toBe(20910);
+    expect(valueOf(m, 'ibkr_gateway_up')).toBe(1);
+    expect(valueOf(m, 'ibkr_gateway_server_connected')).toBe(1);
+    expect(valueOf(m, 'ibkr_gateway_connects_total')).toBe(1);
+    expect(valueOf(m, 'ibkr_gateway_errors_total', { code: '2104' })).toBe(1);
+    for (const stream of ['positions', 'executions', 'pnl', 'pnl_single', 'account_summary']) {
+      expect(valueOf(m, 'ibkr_sync_last_update_timestamp_seconds', { stream })).toBeGreaterThan(
+        Date.now() / 1000 - 60,
+      );
+    }
+  });
+
+  it('takes a live fill into the ledger, the position and the metrics', async () => {
+    const { sim, exporter } = await start('live.db');
+    sim.addExecution({
+      execId: '0000e0d5.6554f3d4.01.01',
+      account: ACCOUNT,
+      conId: 265598,
+      side: 'SLD',
+      shares: 100,
+      price: 170,
+      commission: { commission: 1.5, currency: 'USD', realizedPnl: 1997.5 },
+    });
+    await vi.waitFor(() => expect(exporter.portfolio.executionCounts.get(ACCOUNT)).toBe(4), {
+      timeout: 5000,
+    });
+    await vi.waitFor(() => expect(exporter.portfolio.position(ACCOUNT, 265598)?.position.quantity).toBe(0), {
+      timeout: 5000,
+    });
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_position_realized_pnl', { ...AAPL, ...USD })).toBe(1997.5);
+    expect(valueOf(m, 'ibkr_account_ledger_realized_pnl', { account: ACCOUNT, ...USD })).toBe(2076.85); // 79.35 + 1997.5
+    expect(valueOf(m, 'ibkr_commissions_paid_total', { account: ACCOUNT, ...USD })).toBe(4.15); // 2.65 + 1.5
+    // Flat, but still reported by IB today: the series stays at 0, its live PnL is gone.
+    expect(valueOf(m, 'ibkr_position_quantity', AAPL)).toBe(0);
+    expect(valueOf(m, 'ibkr_position_unrealized_pnl', AAPL)).toBeUndefined();
+    await sim.waitForRequest('cancelPnLSingle');
+  });
+
+  it('drops a value the gateway turns to Double.MAX instead of exporting 0', async () => {
+    const { sim, exporter } = await start('unset.db');
+    sim.updatePnl({ account: ACCOUNT, conId: 265598, unrealized: null, daily: 12 });
+    await vi.waitFor(() => expect(exporter.portfolio.position(ACCOUNT, 265598)?.pnl?.dailyPnl).toBe(12), {
+      timeout: 5000,
+    });
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_position_unrealized_pnl', AAPL)).toBeUndefined();
+    expect(valueOf(m, 'ibkr_position_total_pnl', { ...AAPL, ...USD })).toBeUndefined();
+    expect(valueOf(m, 'ibkr_position_daily_pnl', AAPL)).toBe(12);
+  });
+});
