@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'bench/results.json'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', '.scratch/', 'bench/results.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -36,7 +36,9 @@ export interface ExporterOptions {
 }
 
 export function exporterVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -94,12 +96,17 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     syncing: config.ib.autoSync,
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    const s = app.listen(config.http.port, config.http.host, (error?: Error) =>
+      error ? reject(error) : resolve(s),
+    );
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-  logger.info({ url, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId }, 'exporter listening');
+  logger.info(
+    { url, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId },
+    'exporter listening',
+  );
 
   session?.start();
 

@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const log = values.quiet ? undefined : (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const sim = await GatewaySimulator.start({ scenario, port, host: values.host, ...(log ? { log } : {}) });
   sim.on('request', (r) => {
-    if (!values.quiet) console.log(`${new Date(r.at).toISOString()} client ${r.clientId}: ${r.name} ${r.fields.join('|')}`);
+    if (!values.quiet)
+      console.log(`${new Date(r.at).toISOString()} client ${r.clientId}: ${r.name} ${r.fields.join('|')}`);
   });
   console.log(`IB Gateway simulator listening on ${sim.host}:${sim.port} (scenario ${path})`);
 

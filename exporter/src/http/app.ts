@@ -109,7 +109,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof HttpError) {
-      res.status(error.status).json({ error: error.message, ...(error.details ? { details: error.details } : {}) });
+      res
+        .status(error.status)
+        .json({ error: error.message, ...(error.details ? { details: error.details } : {}) });
       return;
     }
     // express's own errors (a malformed URL, say) carry a 4xx status.

@@ -10,7 +10,11 @@ export function positionsView(portfolio: Portfolio, baseCurrency: string) {
     const { contract } = position;
     const ledger = [...(portfolio.ledgerOf(position.account, contract.conId)?.values() ?? [])]
       .filter((row) => row.reports > 0)
-      .map((row) => ({ currency: row.currency, realized_pnl: row.realizedPnl, commissions: row.commissions }));
+      .map((row) => ({
+        currency: row.currency,
+        realized_pnl: row.realizedPnl,
+        commissions: row.commissions,
+      }));
     return {
       account: position.account,
       con_id: contract.conId,

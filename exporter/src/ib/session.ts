@@ -34,8 +34,8 @@ export const ACCOUNT_SUMMARY_TAGS = [
 export interface SessionEvents {
   /** The API handshake completed (nextValidId and managedAccounts both arrived). */
   ready(accounts: string[]): void;
-  /** The socket closed, or a connection attempt failed. */
-  closed(reason: string | undefined): void;
+  /** The socket closed, or a connection attempt failed; `expected` when stop() closed it. */
+  closed(reason: string, expected: boolean): void;
   /** Any message arrived from the gateway. Called for every message: keep it cheap. */
   message(): void;
   position(position: PositionRecord): void;
@@ -200,7 +200,11 @@ export class IbSession implements Session {
     this.on(api, EventName.disconnected, () => {
       const wasReady = this.isReady;
       this.teardown();
-      this.events.closed(wasReady ? 'gateway connection closed' : 'gateway connection failed');
+      if (!this.running) {
+        this.events.closed('exporter stopping', true);
+        return;
+      }
+      this.events.closed(wasReady ? 'gateway connection closed' : 'gateway connection failed', false);
       this.scheduleReconnect();
     });
     this.on(api, EventName.info, (message: string, code: number) => this.events.notice(code, message, -1));

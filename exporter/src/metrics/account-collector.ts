@@ -8,12 +8,24 @@ const LABELS = ['account', 'currency'] as const;
 
 /** reqAccountSummary tags and the gauges they become. */
 export const SUMMARY_METRICS: Record<string, { name: string; help: string }> = {
-  NetLiquidation: { name: 'net_liquidation', help: 'Net liquidation value (NetLiquidation) from reqAccountSummary.' },
+  NetLiquidation: {
+    name: 'net_liquidation',
+    help: 'Net liquidation value (NetLiquidation) from reqAccountSummary.',
+  },
   TotalCashValue: { name: 'total_cash', help: 'Total cash value (TotalCashValue) from reqAccountSummary.' },
   BuyingPower: { name: 'buying_power', help: 'Buying power (BuyingPower) from reqAccountSummary.' },
-  AvailableFunds: { name: 'available_funds', help: 'Available funds (AvailableFunds) from reqAccountSummary.' },
-  ExcessLiquidity: { name: 'excess_liquidity', help: 'Excess liquidity (ExcessLiquidity) from reqAccountSummary.' },
-  InitMarginReq: { name: 'init_margin', help: 'Initial margin requirement (InitMarginReq) from reqAccountSummary.' },
+  AvailableFunds: {
+    name: 'available_funds',
+    help: 'Available funds (AvailableFunds) from reqAccountSummary.',
+  },
+  ExcessLiquidity: {
+    name: 'excess_liquidity',
+    help: 'Excess liquidity (ExcessLiquidity) from reqAccountSummary.',
+  },
+  InitMarginReq: {
+    name: 'init_margin',
+    help: 'Initial margin requirement (InitMarginReq) from reqAccountSummary.',
+  },
   MaintMarginReq: {
     name: 'maint_margin',
     help: 'Maintenance margin requirement (MaintMarginReq) from reqAccountSummary.',
@@ -28,7 +40,7 @@ export function accountCollector(registry: Registry, portfolio: Portfolio, baseC
   const g = (name: string, help: string) => gauge(registry, `ibkr_account_${name}`, help, LABELS);
   const daily = g('daily_pnl', 'Account PnL since the last daily reset, from reqPnL.');
   const unrealized = g('unrealized_pnl', 'Account unrealized PnL, from reqPnL.');
-  const realized = g('realized_pnl', "Account realized PnL since the last daily reset, from reqPnL.");
+  const realized = g('realized_pnl', 'Account realized PnL since the last daily reset, from reqPnL.');
   const summary = new Map(Object.entries(SUMMARY_METRICS).map(([tag, m]) => [tag, g(m.name, m.help)]));
   const ledgerRealized = g(
     'ledger_realized_pnl',

@@ -10,7 +10,12 @@ const seconds = (ms: number) => ms / 1000;
 export function healthCollector(registry: Registry, health: Health, version: string): Collector {
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers: [registry] });
-  const up = gauge(registry, 'ibkr_gateway_up', 'Whether the API handshake with the gateway has completed (1) or not (0).', []);
+  const up = gauge(
+    registry,
+    'ibkr_gateway_up',
+    'Whether the API handshake with the gateway has completed (1) or not (0).',
+    [],
+  );
   const server = gauge(
     registry,
     'ibkr_gateway_server_connected',
@@ -24,7 +29,10 @@ export function healthCollector(registry: Registry, health: Health, version: str
     [],
   );
   const connects = counter('ibkr_gateway_connects_total', 'Completed API handshakes with the gateway.');
-  const disconnects = counter('ibkr_gateway_disconnects_total', 'Connections to the gateway that were lost after the handshake.');
+  const disconnects = counter(
+    'ibkr_gateway_disconnects_total',
+    'Connections to the gateway that were lost after the handshake.',
+  );
   const errors = counter(
     'ibkr_gateway_errors_total',
     'Error and notice messages from the gateway and the client library, by IB code (farm notices such as 2104 included).',
@@ -40,9 +48,12 @@ export function healthCollector(registry: Registry, health: Health, version: str
     'Unix time of the last message on each data stream (positions, executions, pnl, pnl_single, account_summary).',
     ['stream'],
   );
-  const build = gauge(registry, 'ibkr_exporter_build_info', 'Build information of the exporter; the value is always 1.', [
-    'version',
-  ]);
+  const build = gauge(
+    registry,
+    'ibkr_exporter_build_info',
+    'Build information of the exporter; the value is always 1.',
+    ['version'],
+  );
   const all = [up, server, lastMessage, connects, disconnects, errors, protocolErrors, lastUpdate, build];
 
   return {

@@ -19,12 +19,18 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
   );
   const marketValue = g('market_value', 'Market value from reqPnLSingle, in the account base currency.');
   const unrealized = g('unrealized_pnl', 'Unrealized PnL from reqPnLSingle, in the account base currency.');
-  const daily = g('daily_pnl', 'PnL since the last daily reset from reqPnLSingle, in the account base currency.');
+  const daily = g(
+    'daily_pnl',
+    'PnL since the last daily reset from reqPnLSingle, in the account base currency.',
+  );
   const realized = g(
     'realized_pnl',
     "Sum of IB's realized PnL (net of commission) over the stored commission reports of this position's executions.",
   );
-  const commissions = g('commissions', "Sum of commissions over the stored commission reports of this position's executions.");
+  const commissions = g(
+    'commissions',
+    "Sum of commissions over the stored commission reports of this position's executions.",
+  );
   const total = g(
     'total_pnl',
     'Realized (commission reports) plus unrealized (reqPnLSingle) PnL, when both are known in the same currency.',
@@ -37,7 +43,12 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
       for (const metric of all) metric.reset();
       for (const { position, pnl } of portfolio.positions.values()) {
         const { account, contract } = position;
-        const labels = { account, con_id: String(contract.conId), symbol: contract.symbol, sec_type: contract.secType };
+        const labels = {
+          account,
+          con_id: String(contract.conId),
+          symbol: contract.symbol,
+          sec_type: contract.secType,
+        };
         const quoted = { ...labels, currency: contract.currency };
         const base = { ...labels, currency: portfolio.baseCurrency(account, baseCurrency) };
         quantity.set(quoted, position.quantity);

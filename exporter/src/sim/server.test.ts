@@ -33,7 +33,9 @@ async function executions(client: TestClient, reqId: number, filter: object = {}
   const details = collect<ExecEvent>(client.api, EventName.execDetails);
   const reports = collect<[CommissionReport]>(client.api, EventName.commissionReport);
   const order: string[] = [];
-  client.api.on(EventName.execDetails, (_r: number, _c: Contract, e: Execution) => order.push(`exec ${e.execId}`));
+  client.api.on(EventName.execDetails, (_r: number, _c: Contract, e: Execution) =>
+    order.push(`exec ${e.execId}`),
+  );
   client.api.on(EventName.commissionReport, (r: CommissionReport) => order.push(`report ${r.execId}`));
   const end = nextEvent<[number]>(client.api, EventName.execDetailsEnd, (id) => id === reqId);
   client.api.reqExecutions(reqId, filter);
@@ -75,7 +77,13 @@ describe('GatewaySimulator with the real @stoqey/ib client (basic.json)', () => 
       [ACCOUNT, AAPL_CALL, 1, 520],
     ]);
     const stock = positions[0]?.[1];
-    expect(stock).toMatchObject({ symbol: 'AAPL', secType: 'STK', currency: 'USD', exchange: 'SMART', multiplier: 0 });
+    expect(stock).toMatchObject({
+      symbol: 'AAPL',
+      secType: 'STK',
+      currency: 'USD',
+      exchange: 'SMART',
+      multiplier: 0,
+    });
     expect(stock?.right).toBeUndefined();
     const call = positions[2]?.[1];
     expect(call).toMatchObject({
@@ -210,7 +218,9 @@ describe('GatewaySimulator with the real @stoqey/ib client (basic.json)', () => 
     const closed = nextEvent(second.api, EventName.disconnected);
     second.api.connect(3);
     const [message] = await rejected;
-    expect(message).toBe('Unable to connect as the client id is already in use. Retry with a unique client id.');
+    expect(message).toBe(
+      'Unable to connect as the client id is already in use. Retry with a unique client id.',
+    );
     await closed;
     expect(sim.connectedClients()).toBe(1);
   });
@@ -261,6 +271,14 @@ describe('GatewaySimulator with the real @stoqey/ib client (basic.json)', () => 
     const all = await executions(client, 51);
     expect(all.details.map(([, , e]) => e.execId)).toContain('0000e0d5.6554f3d4.01.01');
     expect(client.errors).toEqual([]);
+  });
+
+  it('refuses a live fill for an unknown account or contract', async () => {
+    const sim = await startSim();
+    const fill = { execId: 'x.01', account: ACCOUNT, conId: AAPL, side: 'BOT' as const, shares: 1, price: 1 };
+    expect(() => sim.addExecution({ ...fill, account: 'DU404' })).toThrow('unknown account DU404');
+    expect(() => sim.addExecution({ ...fill, conId: 404 })).toThrow('unknown conId 404');
+    expect(() => sim.addExecution({ ...fill, shares: -1 })).toThrow(/shares/);
   });
 
   it('is silent while told to be, records requests meanwhile, then answers again', async () => {

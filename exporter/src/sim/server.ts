@@ -96,6 +96,7 @@ export class GatewaySimulator {
   // ---- observation -------------------------------------------------------------------------
 
   on<K extends keyof SimulatorEvents>(event: K, listener: (...args: SimulatorEvents[K]) => void): this {
+    // Node's typed EventEmitter cannot see through the generic K; the signature above is the check.
     this.events.on(event, listener as never);
     return this;
   }
@@ -139,10 +140,17 @@ export class GatewaySimulator {
   /** A live fill: stored for later reqExecutions, pushed to every client, position and PnL updated. */
   addExecution(input: LiveExecutionInput): void {
     const exec = parseLiveExecution(input);
+    if (!this.state.accountIds().includes(exec.account))
+      throw new Error(`addExecution: unknown account ${exec.account}`);
+    if (!this.state.contracts.has(exec.conId)) throw new Error(`addExecution: unknown conId ${exec.conId}`);
     const { execution, position, realizedPnl, commission } = this.state.addExecution(exec, this.now());
     this.log(`live fill ${execution.execId} ${execution.side} ${execution.shares} conId ${execution.conId}`);
     for (const s of this.startedSessions()) {
-      for (const m of executionMessages(this.state, execution, -1, s.serverVersion, { commission, realizedPnl })) s.send(m);
+      for (const m of executionMessages(this.state, execution, -1, s.serverVersion, {
+        commission,
+        realizedPnl,
+      }))
+        s.send(m);
       if (s.positions) s.send(positionMessage(this.state, position));
       for (const [reqId, sub] of s.pnlSingle) {
         if (sub.account === position.account && sub.conId === position.conId) {
@@ -164,7 +172,8 @@ export class GatewaySimulator {
       const p = this.state.position(update.account, update.conId);
       if (!p) continue;
       for (const [reqId, sub] of s.pnlSingle) {
-        if (sub.account === p.account && sub.conId === p.conId) s.send(pnlSingleMessage(s.serverVersion, reqId, p));
+        if (sub.account === p.account && sub.conId === p.conId)
+          s.send(pnlSingleMessage(s.serverVersion, reqId, p));
       }
     }
   }
@@ -262,7 +271,11 @@ export class GatewaySimulator {
   }
 
   private onMessage(s: ClientSession, fields: string[]): void {
-    const r = decodeRequest(fields, { clientId: s.clientId ?? -1, serverVersion: s.serverVersion, at: Date.now() });
+    const r = decodeRequest(fields, {
+      clientId: s.clientId ?? -1,
+      serverVersion: s.serverVersion,
+      at: Date.now(),
+    });
     this.requests.push(r);
     this.events.emit('request', r);
     if (this.silent) return;

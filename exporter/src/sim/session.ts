@@ -52,7 +52,9 @@ export class ClientSession {
   }
 
   get label(): string {
-    return this.clientId === undefined ? `session ${this.id}` : `session ${this.id} (client ${this.clientId})`;
+    return this.clientId === undefined
+      ? `session ${this.id}`
+      : `session ${this.id} (client ${this.clientId})`;
   }
 
   /** Sends one message unless the Gateway is silent or the socket is gone. */
@@ -92,7 +94,8 @@ export class ClientSession {
   private onHandshake(frame: Buffer): void {
     const { min, max } = parseVersionRange(frame);
     const version = Math.min(this.hooks.serverVersion, max);
-    if (version < min) throw new WireError(`client needs version >= ${min}, we speak ${this.hooks.serverVersion}`);
+    if (version < min)
+      throw new WireError(`client needs version >= ${min}, we speak ${this.hooks.serverVersion}`);
     this.serverVersion = version;
     this.handshakeDone = true;
     // The reply is one framed message: server version, connection time.

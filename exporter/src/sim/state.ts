@@ -140,7 +140,13 @@ export class SimState {
     const commission = exec.commission?.commission ?? 0;
     const existing = this.position(exec.account, exec.conId);
     const before = existing ?? { quantity: 0, avgCost: 0 };
-    const after = applyFill(before, { side: exec.side, shares: exec.shares, price: exec.price, multiplier: m, commission });
+    const after = applyFill(before, {
+      side: exec.side,
+      shares: exec.shares,
+      price: exec.price,
+      multiplier: m,
+      commission,
+    });
     const realizedPnl = exec.commission ? exec.commission.realizedPnl : after.realizedPnl;
     const mark = exec.price;
     const marketValue = round2(after.quantity * mark * m);

@@ -79,7 +79,11 @@ describe('FrameReader', () => {
     const reader = new FrameReader({ expectApiPrefix: true });
     const frames: Buffer[] = [];
     for (const byte of stream) frames.push(...reader.push(Buffer.from([byte])));
-    expect(frames.map((f) => f.toString('utf8'))).toEqual(['v100..193', '71\x002\x000\0\0', '61\x001\0ÜBER€\0']);
+    expect(frames.map((f) => f.toString('utf8'))).toEqual([
+      'v100..193',
+      '71\x002\x000\0\0',
+      '61\x001\0ÜBER€\0',
+    ]);
   });
 
   it('splits several frames delivered in one chunk', () => {

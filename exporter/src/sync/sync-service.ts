@@ -75,11 +75,12 @@ export class SyncService implements SessionEvents {
     this.session?.requestExecutions(last === undefined ? undefined : last - BACKFILL_MARGIN_MS);
   }
 
-  closed(reason: string | undefined): void {
+  closed(reason: string, expected: boolean): void {
     const { health, logger, now } = this.deps;
-    if (health.gatewayUp) logger.warn({ reason }, 'gateway disconnected');
+    if (expected) logger.info('disconnected from the gateway');
+    else if (health.gatewayUp) logger.warn({ reason }, 'gateway disconnected');
     else logger.debug({ reason }, 'gateway connection attempt failed');
-    health.disconnected(now(), reason);
+    health.disconnected(now(), expected ? undefined : reason);
     this.reported = undefined;
   }
 
@@ -159,7 +160,8 @@ export class SyncService implements SessionEvents {
   private applyLedger(result: RecordResult): void {
     const { portfolio } = this.deps;
     portfolio.applyLedger(result.ledger);
-    for (const { account, executions } of result.executionCounts) portfolio.setExecutionCount(account, executions);
+    for (const { account, executions } of result.executionCounts)
+      portfolio.setExecutionCount(account, executions);
   }
 
   positionPnl(account: string, conId: number, reading: Omit<PositionPnl, 'updatedAt'>): void {

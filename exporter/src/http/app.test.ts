@@ -1,0 +1,184 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Health } from '../domain/health.js';
+import { Portfolio } from '../domain/portfolio.js';
+import type { ContractInfo } from '../domain/types.js';
+import type { Collector } from '../metrics/collector.js';
+import { createMetricsEndpoint } from '../metrics/collector.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { createApp } from './app.js';
+
+const AAPL: ContractInfo = { conId: 265598, symbol: 'AAPL', secType: 'STK', currency: 'USD', multiplier: 1 };
+
+describe('HTTP API', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let server: Server;
+  let base: string;
+  let health: Health;
+  const failing: Collector = {
+    name: 'broken',
+    update() {
+      throw new Error('boom');
+    },
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'http-test-'));
+    store = new SqliteStore({ path: join(dir, 'http.db') });
+    store.recordExecution({
+      execId: 'a.01',
+      baseExecId: 'a',
+      revision: 1,
+      account: 'DU1',
+      contract: AAPL,
+      side: 'buy',
+      shares: 10,
+      price: 150,
+      time: Date.UTC(2026, 10, 25, 14, 30),
+    });
+    store.recordCommission({
+      execId: 'a.01',
+      baseExecId: 'a',
+      revision: 1,
+      commission: '1',
+      currency: 'USD',
+    });
+    const portfolio = new Portfolio(store.load());
+    portfolio.setPosition({ account: 'DU1', contract: AAPL, quantity: 10, avgCost: 150.1, updatedAt: 0 });
+    portfolio.setPositionPnl('DU1', AAPL.conId, { unrealizedPnl: 12.5, updatedAt: 0 });
+    health = new Health(Date.UTC(2026, 10, 25, 9), [
+      { stream: 'positions', updatedAt: Date.UTC(2026, 10, 25, 10) },
+    ]);
+    const registry = new Registry();
+    const app = createApp({
+      metrics: createMetricsEndpoint(registry, [failing], () => undefined),
+      health,
+      portfolio,
+      store,
+      logger: pino({ level: 'silent' }),
+      baseCurrency: 'USD',
+      vncUrl: 'http://vnc.example:6080',
+      syncing: true,
+    });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = async (path: string) => {
+    const response = await fetch(`${base}${path}`);
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: await response.text(),
+    };
+  };
+
+  it('completes a scrape when a collector fails, and says so', async () => {
+    const { status, body } = await get('/metrics');
+    expect(status).toBe(200);
+    expect(body).toContain('ibkr_exporter_collector_success{collector="broken"} 0');
+  });
+
+  it('answers /healthz and /readyz while the database is open, and not ready once it is closed', async () => {
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(200);
+    store.close();
+    expect(await get('/readyz')).toMatchObject({
+      status: 503,
+      body: '{"status":"not ready","error":"database is closed"}',
+    });
+  });
+
+  it('reports sync health with the seed fields', async () => {
+    health.connected(Date.UTC(2026, 10, 25, 9, 30), ['DU1']);
+    const body = JSON.parse((await get('/sync/health')).body);
+    expect(body).toEqual({
+      running: true,
+      connected: true,
+      ibkr_connected: true,
+      started_at: '2026-11-25T09:00:00.000Z',
+      last_connected_at: '2026-11-25T09:30:00.000Z',
+      last_disconnected_at: null,
+      last_update: '2026-11-25T10:00:00.000Z',
+      error: null,
+      vnc_url: 'http://vnc.example:6080',
+      accounts: ['DU1'],
+      streams: { positions: '2026-11-25T10:00:00.000Z' },
+    });
+  });
+
+  it('lists positions with their PnL and ledger, unset values as null', async () => {
+    const body = JSON.parse((await get('/positions')).body);
+    expect(body.positions).toEqual([
+      expect.objectContaining({
+        symbol: 'AAPL',
+        quantity: 10,
+        average_cost: 150.1,
+        unrealized_pnl: 12.5,
+        daily_pnl: null,
+        ledger: [{ currency: 'USD', realized_pnl: '0', commissions: '1' }],
+      }),
+    ]);
+  });
+
+  it('lists trades and filters them', async () => {
+    const all = JSON.parse((await get('/trades')).body);
+    expect(all.trades).toEqual([
+      expect.objectContaining({
+        exec_id: 'a.01',
+        side: 'buy',
+        shares: 10,
+        commission: '1',
+        realized_pnl: null,
+      }),
+    ]);
+    expect(JSON.parse((await get('/trades?symbol=MSFT')).body)).toEqual({ trades: [] });
+    expect(JSON.parse((await get('/trades?since=2026-11-26T00:00:00Z')).body)).toEqual({ trades: [] });
+  });
+
+  it.each([
+    ['/trades?since=yesterday', 'since', 'must be an ISO-8601 time or Unix seconds'],
+    ['/trades?limit=0', 'limit', 'Too small: expected number to be >=1'],
+    ['/trades?colour=red', '(query)', 'Unrecognized key: "colour"'],
+  ])('rejects %s with a 400 naming the field', async (path, field, message) => {
+    const { status, type, body } = await get(path);
+    expect(status).toBe(400);
+    expect(type).toMatch(/application\/json/);
+    expect(JSON.parse(body)).toEqual({ error: 'invalid query', details: [{ field, message }] });
+  });
+
+  it('answers unknown routes with JSON', async () => {
+    expect(await get('/nope')).toMatchObject({ status: 404, body: '{"error":"no route for GET /nope"}' });
+  });
+
+  it('summarises PnL per account', async () => {
+    const body = JSON.parse((await get('/pnl/summary')).body);
+    expect(body.accounts).toEqual([
+      {
+        account: 'DU1',
+        currency: 'USD',
+        daily_pnl: null,
+        unrealized_pnl: null,
+        realized_pnl: null,
+        values: [],
+        ledger: [{ currency: 'USD', realized_pnl: '0', commissions: '1' }],
+        executions: 1,
+      },
+    ]);
+  });
+});
