@@ -178,4 +178,80 @@ describe('exporter against the simulator (basic scenario)', () => {
     expect(valueOf(m, 'ibkr_position_total_pnl', { ...AAPL, ...USD })).toBeUndefined();
     expect(valueOf(m, 'ibkr_position_daily_pnl', AAPL)).toBe(12);
   });
+
+  it('marks the IB server link down on 1100 and, on 1102, backfills executions without dropping the socket', async () => {
+    const { sim, exporter } = await start('blip.db');
+    sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
+    await vi.waitFor(() => expect(exporter.health.serverConnected).toBe(false), { timeout: 5000 });
+    let m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_gateway_server_connected')).toBe(0);
+    expect(valueOf(m, 'ibkr_gateway_up')).toBe(1);
+    sim.sendError(
+      1102,
+      'Connectivity between IB and Trader Workstation has been restored - data maintained.',
+    );
+    await sim.waitForRequest(
+      'reqExecutions',
+      () => sim.requests.filter((r) => r.name === 'reqExecutions').length === 2,
+    );
+    m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_gateway_server_connected')).toBe(1);
+    expect(valueOf(m, 'ibkr_gateway_errors_total', { code: '1100' })).toBe(1);
+    expect(exporter.health.connects).toBe(1);
+  });
+
+  it('requests everything again after 1101 (restored, data lost)', async () => {
+    const { sim, exporter } = await start('lost.db');
+    sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
+    sim.sendError(1101, 'Connectivity between IB and Trader Workstation has been restored - data lost.');
+    const count = (name: string) => sim.requests.filter((r) => r.name === name).length;
+    await vi.waitFor(
+      () => {
+        expect(count('reqPnLSingle')).toBe(6);
+        expect(count('reqPositions')).toBe(2);
+        expect(count('reqPnL')).toBe(2);
+        expect(count('reqAccountSummary')).toBe(2);
+        expect(count('reqExecutions')).toBe(2);
+      },
+      { timeout: 5000 },
+    );
+    expect(count('cancelPnLSingle')).toBe(0); // the gateway already dropped them
+    expect(exporter.health.serverConnected).toBe(true);
+  });
+});
+
+describe('exporter against the simulator (two accounts, USD and EUR)', () => {
+  const dir = tempDir();
+  let sim: GatewaySimulator;
+  let exporter: Exporter;
+
+  afterEach(async () => {
+    await exporter.stop();
+    await sim.stop();
+  });
+
+  it('labels each account with its own base currency and keeps ledgers apart', async () => {
+    sim = await startSim('multi-account');
+    exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/multi.db`));
+    await waitSynced(exporter, { positions: 2, pnl: 2, executions: 3, accountValues: 16, accounts: 2 });
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_account_daily_pnl', { account: 'DU1111111', currency: 'USD' })).toBe(50);
+    expect(valueOf(m, 'ibkr_account_daily_pnl', { account: 'DU2222222', currency: 'EUR' })).toBe(-30);
+    // Unset in the scenario: no sample rather than 0.
+    expect(valueOf(m, 'ibkr_account_realized_pnl', { account: 'DU1111111' })).toBeUndefined();
+    const sap = { account: 'DU2222222', symbol: 'SAP' };
+    expect(valueOf(m, 'ibkr_position_quantity', { ...sap, currency: 'EUR' })).toBe(30);
+    expect(valueOf(m, 'ibkr_position_average_cost', { ...sap, currency: 'EUR' })).toBe(233.5);
+    expect(valueOf(m, 'ibkr_position_realized_pnl', { ...sap, currency: 'EUR' })).toBe(12.5);
+    expect(valueOf(m, 'ibkr_account_ledger_realized_pnl', { account: 'DU2222222', currency: 'EUR' })).toBe(
+      12.5,
+    );
+    expect(valueOf(m, 'ibkr_account_ledger_realized_pnl', { account: 'DU1111111' })).toBeDefined();
+    expect(
+      m
+        .filter((s) => s.name === 'ibkr_position_quantity')
+        .map((s) => s.labels.account)
+        .sort(),
+    ).toEqual(['DU1111111', 'DU2222222']);
+  });
 });

@@ -64,6 +64,8 @@ export interface Session {
   subscribePositionPnl(account: string, conId: number): void;
   cancelPositionPnl(account: string, conId: number): void;
   hasPositionPnl(account: string, conId: number): boolean;
+  /** After IB's 1101 the gateway has dropped every subscription: forget them without cancelling. */
+  forgetSubscriptions(): void;
 }
 
 export interface SessionOptions {
@@ -143,14 +145,18 @@ export class IbSession implements Session {
     api.connect(this.options.clientId);
   }
 
-  /** Drops the old client: a fresh IBApi per connection means no stale request is ever replayed. */
-  private teardown(): void {
-    this.isReady = false;
+  forgetSubscriptions(): void {
     this.pnlByReqId.clear();
     this.pnlReqIdByKey.clear();
     this.accountByPnlReqId.clear();
     this.summaryReqId = undefined;
     this.positionsSubscribed = false;
+  }
+
+  /** Drops the old client: a fresh IBApi per connection means no stale request is ever replayed. */
+  private teardown(): void {
+    this.isReady = false;
+    this.forgetSubscriptions();
     clearInterval(this.keepaliveTimer);
     if (this.api) {
       this.api.removeAllListeners();

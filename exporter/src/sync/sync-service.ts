@@ -243,11 +243,7 @@ export class SyncService implements SessionEvents {
   }
 
   private resubscribe(): void {
-    const session = this.session;
-    if (!session) return;
-    for (const view of this.deps.portfolio.positions.values()) {
-      session.cancelPositionPnl(view.position.account, view.position.contract.conId);
-    }
+    this.session?.forgetSubscriptions();
     this.requestEverything();
   }
 

@@ -1,0 +1,60 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { Portfolio } from '../domain/portfolio.js';
+import type { ContractInfo } from '../domain/types.js';
+import { positionCollector } from './position-collector.js';
+
+const SAP: ContractInfo = { conId: 14204, symbol: 'SAP', secType: 'STK', currency: 'EUR', multiplier: 1 };
+
+async function render(portfolio: Portfolio): Promise<string> {
+  const registry = new Registry();
+  const collector = positionCollector(registry, portfolio, 'USD');
+  collector.update();
+  return registry.metrics();
+}
+
+describe('positionCollector', () => {
+  it('labels contract-currency and base-currency values apart, and sums no mixed currencies', async () => {
+    const portfolio = new Portfolio({
+      ledger: [
+        {
+          account: 'DU1',
+          conId: SAP.conId,
+          currency: 'EUR',
+          realizedPnl: '12.5',
+          commissions: '3',
+          reports: 2,
+        },
+      ],
+    });
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, avgCost: 233.5, updatedAt: 0 });
+    portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: -147, updatedAt: 0 });
+    const text = await render(portfolio);
+    const labels = 'account="DU1",con_id="14204",symbol="SAP",sec_type="STK"';
+    expect(text).toContain(`ibkr_position_average_cost{${labels},currency="EUR"} 233.5`);
+    expect(text).toContain(`ibkr_position_unrealized_pnl{${labels},currency="USD"} -147`);
+    expect(text).toContain(`ibkr_position_realized_pnl{${labels},currency="EUR"} 12.5`);
+    expect(text).not.toMatch(/^ibkr_position_total_pnl\{/m);
+  });
+
+  it('drops the series of a position that is gone, on the next scrape', async () => {
+    const portfolio = new Portfolio();
+    const registry = new Registry();
+    const collector = positionCollector(registry, portfolio, 'USD');
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, updatedAt: 0 });
+    collector.update();
+    expect(await registry.metrics()).toMatch(/^ibkr_position_quantity\{.*\} 30$/m);
+    portfolio.removePosition('DU1', SAP.conId);
+    collector.update();
+    expect(await registry.metrics()).not.toMatch(/^ibkr_position_quantity\{/m);
+  });
+
+  it('exports no realized PnL for a position without a stored commission report', async () => {
+    const portfolio = new Portfolio();
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, updatedAt: 0 });
+    portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: 10, updatedAt: 0 });
+    const text = await render(portfolio);
+    expect(text).not.toMatch(/^ibkr_position_realized_pnl\{/m);
+    expect(text).not.toMatch(/^ibkr_position_average_cost\{/m); // IB gave none
+  });
+});
