@@ -16,6 +16,7 @@ import { accountCollector } from './metrics/account-collector.js';
 import { createMetricsEndpoint } from './metrics/collector.js';
 import { healthCollector } from './metrics/health-collector.js';
 import { positionCollector } from './metrics/position-collector.js';
+import { disabledRestarter } from './restart/restarter.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { SyncService } from './sync/sync-service.js';
@@ -90,6 +91,8 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     health,
     portfolio,
     store,
+    // Restart implementations arrive with the restart API; the seam is here already.
+    restarter: disabledRestarter,
     logger,
     baseCurrency: base,
     vncUrl: config.gateway.vncUrl,

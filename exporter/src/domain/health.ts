@@ -53,6 +53,20 @@ export class Health {
     this.lastError = reason;
   }
 
+  messageReceived(now: number): void {
+    this.lastMessageAt = now;
+  }
+
+  /** IB's 1100/2110: the gateway lost IB's servers; its socket to us stays up. */
+  serverLinkLost(): void {
+    this.serverConnected = false;
+  }
+
+  /** IB's 1101/1102. */
+  serverLinkRestored(): void {
+    this.serverConnected = true;
+  }
+
   streamUpdated(stream: Stream, now: number): void {
     this.streams.set(stream, now);
   }

@@ -1,7 +1,13 @@
 // Pure rules for the execution ledger: which version of a fill wins, and what a fill joined with
 // its commission report adds to the position's totals. No I/O: the store applies these inside
 // its transactions, so the rules are tested here without a database.
-import type { CommissionRecord, ExecutionRecord, LedgerContribution } from './types.js';
+import type { CommissionRecord, ContractInfo, ExecutionRecord, LedgerContribution } from './types.js';
+
+/** What the ledger needs to know of a fill to credit its commission report to a position. */
+export interface FillOwner {
+  account: string;
+  contract: Pick<ContractInfo, 'conId' | 'currency'>;
+}
 
 export type Decision = 'insert' | 'replace' | 'ignore';
 
@@ -21,10 +27,7 @@ export function decideRevision(
  * What a joined fill adds to its position's ledger. Both halves are needed: the report has no
  * account or conId, the execution has no commission. Totals are kept per currency of the report.
  */
-export function contribution(
-  execution: Pick<ExecutionRecord, 'account' | 'contract'>,
-  report: CommissionRecord,
-): LedgerContribution {
+export function contribution(execution: FillOwner, report: CommissionRecord): LedgerContribution {
   return {
     account: execution.account,
     conId: execution.contract.conId,

@@ -12,6 +12,7 @@ import type { ContractInfo } from '../domain/types.js';
 import type { Collector } from '../metrics/collector.js';
 import { createMetricsEndpoint } from '../metrics/collector.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { disabledRestarter } from '../restart/restarter.js';
 import { createApp } from './app.js';
 
 const AAPL: ContractInfo = { conId: 265598, symbol: 'AAPL', secType: 'STK', currency: 'USD', multiplier: 1 };
@@ -62,6 +63,7 @@ describe('HTTP API', () => {
       health,
       portfolio,
       store,
+      restarter: disabledRestarter,
       logger: pino({ level: 'silent' }),
       baseCurrency: 'USD',
       vncUrl: 'http://vnc.example:6080',
@@ -118,6 +120,7 @@ describe('HTTP API', () => {
       error: null,
       vnc_url: 'http://vnc.example:6080',
       accounts: ['DU1'],
+      gateway_restart: { enabled: false, state: 'idle' },
       streams: { positions: '2026-11-25T10:00:00.000Z' },
     });
   });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Health } from '../domain/health.js';
 import type { Portfolio } from '../domain/portfolio.js';
 import type { MetricsEndpoint } from '../metrics/collector.js';
+import type { GatewayRestarter } from '../restart/restarter.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './http-error.js';
 import { pnlSummary, positionsView, tradesView } from './views.js';
@@ -15,6 +16,7 @@ export interface AppDeps {
   health: Health;
   portfolio: Portfolio;
   store: Store;
+  restarter: GatewayRestarter;
   logger: Logger;
   baseCurrency: string;
   vncUrl?: string;
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
       error: health.lastError ?? null,
       vnc_url: deps.vncUrl ?? null,
       accounts: health.accounts,
+      gateway_restart: { enabled: deps.restarter.enabled, ...deps.restarter.status() },
       streams: Object.fromEntries([...health.streams].map(([stream, at]) => [stream, iso(at)])),
     });
   });

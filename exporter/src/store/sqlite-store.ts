@@ -6,6 +6,7 @@ import Big from 'big.js';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { contribution, decideRevision } from '../domain/ledger.js';
+import type { FillOwner } from '../domain/ledger.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -39,6 +40,13 @@ function contractFromRow(row: Row): ContractInfo {
     lastTradeDate: opt(row.last_trade_date as string | null),
     strike: opt(row.strike as number | null),
     right: opt(row.right as 'C' | 'P' | null),
+  };
+}
+
+function ownerFromRow(row: Row): FillOwner {
+  return {
+    account: row.account as string,
+    contract: { conId: row.con_id as number, currency: row.currency as string },
   };
 }
 
@@ -183,12 +191,7 @@ export class SqliteStore implements Store {
       if (decision === 'ignore') return { decision, ledger: [], executionCounts: [] };
       const execution = this.stmt.execById!.get(report.baseExecId) as Row | undefined;
       const changed = new Map<string, LedgerTotals>();
-      const owner = execution
-        ? ({
-            account: execution.account as string,
-            contract: { conId: execution.con_id as number, currency: execution.currency as string },
-          } as Pick<ExecutionRecord, 'account' | 'contract'>)
-        : undefined;
+      const owner = execution ? ownerFromRow(execution) : undefined;
       if (owner && existing) this.applyContribution(contribution(owner, existing), -1, changed);
       this.stmt.upsertReport!.run({
         baseExecId: report.baseExecId,

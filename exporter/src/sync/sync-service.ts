@@ -85,7 +85,7 @@ export class SyncService implements SessionEvents {
   }
 
   message(): void {
-    this.deps.health.lastMessageAt = this.deps.now();
+    this.deps.health.messageReceived(this.deps.now());
   }
 
   position(incoming: PositionRecord): void {
@@ -223,16 +223,16 @@ export class SyncService implements SessionEvents {
     switch (code) {
       case CONNECTIVITY_LOST:
       case SERVER_CONNECTIVITY_BROKEN:
-        health.serverConnected = false;
+        health.serverLinkLost();
         logger.warn({ code, message }, 'gateway lost its connection to IB');
         return;
       case CONNECTIVITY_RESTORED_DATA_LOST:
-        health.serverConnected = true;
+        health.serverLinkRestored();
         logger.info({ code, message }, 'IB connection restored, data lost: resubscribing');
         this.resubscribe();
         return;
       case CONNECTIVITY_RESTORED_DATA_KEPT:
-        health.serverConnected = true;
+        health.serverLinkRestored();
         logger.info({ code, message }, 'IB connection restored: backfilling executions');
         this.backfill();
         return;
