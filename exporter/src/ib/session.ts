@@ -19,6 +19,7 @@ import {
   toContractInfo,
   toExecutionRecord,
 } from './normalize.js';
+import { guardSocket } from './socket-guard.js';
 
 export const ACCOUNT_SUMMARY_TAGS = [
   'NetLiquidation',
@@ -142,6 +143,9 @@ export class IbSession implements Session {
     this.api = api;
     this.handshake = {};
     this.listen(api);
+    if (!guardSocket(api, (reason) => this.events.rejected(reason))) {
+      this.events.rejected('socket guard not installed: @stoqey/ib internals changed');
+    }
     api.connect(this.options.clientId);
   }
 

@@ -7,6 +7,7 @@ import { formatConnectionTime } from './ib-time.js';
 import * as msg from './messages.js';
 import { seededRandom } from './random-walk.js';
 import { decodeRequest } from './requests.js';
+import { encodeFrame } from './wire.js';
 import type { RecordedRequest, RequestName } from './requests.js';
 import { parseLiveExecution } from './scenario.js';
 import type { LiveExecutionInput, PnlValues, Scenario, TimelineEvent } from './scenario.js';
@@ -181,6 +182,15 @@ export class GatewaySimulator {
   /** An errMsg to every client; reqId -1 makes it a notice (1100, 2110, 10197...). */
   sendError(code: number, message: string, reqId = -1): void {
     for (const s of this.startedSessions()) s.send(msg.errMsg(s.serverVersion, reqId, code, message));
+  }
+
+  /**
+   * A hostile or broken Gateway: sends `fields` as one well-framed message (any message id, any
+   * field count), or a Buffer exactly as given (garbage, a lying length prefix), to every client.
+   */
+  sendRaw(message: readonly string[] | Buffer): void {
+    const bytes = Buffer.isBuffer(message) ? message : encodeFrame(message);
+    for (const s of this.startedSessions()) s.sendBytes(bytes);
   }
 
   /** Hard-closes every client socket; the server keeps accepting. */

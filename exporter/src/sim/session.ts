@@ -63,6 +63,11 @@ export class ClientSession {
     this.socket.write(encodeFrame(fields));
   }
 
+  /** Writes bytes as they are, framed or not: for hostile-gateway tests. */
+  sendBytes(bytes: Buffer): void {
+    if (!this.closed) this.socket.write(bytes);
+  }
+
   /** Sends the last messages, then closes (used after error 326). */
   end(): void {
     if (!this.closed) this.socket.end();
