@@ -37,8 +37,8 @@ export function testConfig(port: number, dbPath: string, env: Record<string, str
   });
 }
 
-export async function startTestExporter(config: Config): Promise<Exporter> {
-  return startExporter(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+export async function startTestExporter(config: Config, now?: () => number): Promise<Exporter> {
+  return startExporter(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now });
 }
 
 export interface Sample {

@@ -179,6 +179,46 @@ describe('exporter against the simulator (basic scenario)', () => {
     expect(valueOf(m, 'ibkr_position_daily_pnl', AAPL)).toBe(12);
   });
 
+  it('snapshots a position on every quantity change and at most once a minute while its PnL moves', async () => {
+    sim = await startSim('basic');
+    let clock = Date.UTC(2026, 10, 25, 15);
+    exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/snapshots.db`), () => clock);
+    await waitSynced(exporter, BASIC);
+    const snapshots = () => {
+      const db = new Database(`${dir.path}/snapshots.db`, { readonly: true });
+      const rows = db
+        .prepare(
+          'SELECT reason, quantity, daily_pnl FROM position_snapshots WHERE con_id = 265598 ORDER BY id',
+        )
+        .all();
+      db.close();
+      return rows;
+    };
+    const daily = (value: number) => async () => {
+      sim!.updatePnl({ account: ACCOUNT, conId: 265598, daily: value });
+      await vi.waitFor(
+        () => expect(exporter!.portfolio.position(ACCOUNT, 265598)?.pnl?.dailyPnl).toBe(value),
+        {
+          timeout: 5000,
+        },
+      );
+    };
+    clock += 30_000;
+    await daily(1)(); // 30 s after the quantity snapshot: no new row
+    clock += 29_999;
+    await daily(2)(); // still under a minute
+    expect(snapshots()).toEqual([{ reason: 'quantity', quantity: 100, daily_pnl: null }]);
+    clock += 1;
+    await daily(3)(); // a minute has passed and PnL moved
+    clock += 120_000;
+    sim.updatePnl({ account: ACCOUNT, conId: 265598, daily: 3 }); // unchanged PnL writes nothing, however late
+    await vi.waitFor(() => expect(exporter!.health.streams.get('pnl_single')).toBe(clock), { timeout: 5000 });
+    expect(snapshots()).toEqual([
+      { reason: 'quantity', quantity: 100, daily_pnl: null },
+      { reason: 'pnl', quantity: 100, daily_pnl: 3 },
+    ]);
+  });
+
   it('marks the IB server link down on 1100 and, on 1102, backfills executions without dropping the socket', async () => {
     const { sim, exporter } = await start('blip.db');
     sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
