@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseExecId } from './exec-id.js';
-import { contribution, decideRevision, signedShares } from './ledger.js';
-import { addDecimal, subDecimal, sumDecimals, toDecimal } from './money.js';
+import { contribution, decideRevision } from './ledger.js';
+import { addDecimal, addSigned, subDecimal, toDecimal } from './money.js';
 import { snapshotReason } from './snapshot-policy.js';
 import type { ContractInfo } from './types.js';
 
@@ -67,18 +67,11 @@ describe('contribution', () => {
   });
 });
 
-describe('signedShares', () => {
-  it('is negative for a sell, e.g. opening a short position', () => {
-    expect(signedShares({ side: 'sell', shares: 20 })).toBe(-20);
-    expect(signedShares({ side: 'buy', shares: 5 })).toBe(5);
-  });
-});
-
 describe('money', () => {
   it('sums decimals exactly where floats drift', () => {
     expect(0.1 + 0.2).not.toBe(0.3);
     expect(addDecimal(toDecimal(0.1), toDecimal(0.2))).toBe('0.3');
-    expect(sumDecimals(['79.35', '-12.01', '0.66'])).toBe('68');
+    expect(addSigned(addSigned('79.35', '12.01', -1), '0.66', 1)).toBe('68');
     expect(subDecimal('1', '0.35')).toBe('0.65');
   });
 

@@ -1,7 +1,7 @@
 // Pure rules for the execution ledger: which version of a fill wins, and what a fill joined with
 // its commission report adds to the position's totals. No I/O: the store applies these inside
 // its transactions, so the rules are tested here without a database.
-import type { CommissionRecord, ContractInfo, ExecutionRecord, LedgerContribution } from './types.js';
+import type { CommissionRecord, ContractInfo, LedgerContribution } from './types.js';
 
 /** What the ledger needs to know of a fill to credit its commission report to a position. */
 export interface FillOwner {
@@ -35,9 +35,4 @@ export function contribution(execution: FillOwner, report: CommissionRecord): Le
     commission: report.commission ?? '0',
     realizedPnl: report.realizedPnl,
   };
-}
-
-/** Signed quantity change of a fill: buys add, sells subtract. */
-export function signedShares(execution: Pick<ExecutionRecord, 'side' | 'shares'>): number {
-  return execution.side === 'buy' ? execution.shares : -execution.shares;
 }

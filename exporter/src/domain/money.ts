@@ -17,12 +17,7 @@ export function subDecimal(a: Decimal, b: Decimal): Decimal {
   return new Big(a).minus(b).toString();
 }
 
-export function sumDecimals(values: Iterable<Decimal>): Decimal {
-  let total = new Big(0);
-  for (const v of values) total = total.plus(v);
-  return total.toString();
-}
-
-export function decimalToNumber(value: Decimal): number {
-  return Number(value);
+/** a + sign × b */
+export function addSigned(a: Decimal, b: Decimal, sign: 1 | -1): Decimal {
+  return sign > 0 ? addDecimal(a, b) : subDecimal(a, b);
 }

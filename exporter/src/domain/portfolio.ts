@@ -1,6 +1,5 @@
 // The in-memory picture behind /metrics and the JSON endpoints. Pure state transitions: callers
 // commit an event to the store first, then apply it here (STYLE.md §5: collect on scrape reads this).
-import Big from 'big.js';
 import type {
   AccountPnl,
   AccountValue,
@@ -10,6 +9,7 @@ import type {
   PositionRecord,
 } from './types.js';
 import { positionKey } from './types.js';
+import { addDecimal, subDecimal } from './money.js';
 
 export interface PositionView {
   position: PositionRecord;
@@ -103,14 +103,8 @@ export class Portfolio {
       };
       this.accountLedger.set(accountKey, {
         ...total,
-        realizedPnl: new Big(total.realizedPnl)
-          .plus(row.realizedPnl)
-          .minus(previous?.realizedPnl ?? '0')
-          .toString(),
-        commissions: new Big(total.commissions)
-          .plus(row.commissions)
-          .minus(previous?.commissions ?? '0')
-          .toString(),
+        realizedPnl: addDecimal(subDecimal(total.realizedPnl, previous?.realizedPnl ?? '0'), row.realizedPnl),
+        commissions: addDecimal(subDecimal(total.commissions, previous?.commissions ?? '0'), row.commissions),
       });
     }
   }

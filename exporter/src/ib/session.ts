@@ -64,7 +64,6 @@ export interface Session {
   requestAccountSummary(): void;
   subscribePositionPnl(account: string, conId: number): void;
   cancelPositionPnl(account: string, conId: number): void;
-  hasPositionPnl(account: string, conId: number): boolean;
   /** After IB's 1101 the gateway has dropped every subscription: forget them without cancelling. */
   forgetSubscriptions(): void;
 }
@@ -346,9 +345,5 @@ export class IbSession implements Session {
     this.pnlReqIdByKey.delete(key);
     this.pnlByReqId.delete(reqId);
     this.live()?.cancelPnLSingle(reqId);
-  }
-
-  hasPositionPnl(account: string, conId: number): boolean {
-    return this.pnlReqIdByKey.has(positionKey(account, conId));
   }
 }

@@ -1,5 +1,5 @@
-import Big from 'big.js';
 import type { Registry } from 'prom-client';
+import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
 import type { Collector } from './collector.js';
 import { gauge } from './collector.js';
@@ -63,7 +63,7 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
           realized.set(rowLabels, Number(row.realizedPnl));
           commissions.set(rowLabels, Number(row.commissions));
           if (pnl?.unrealizedPnl !== undefined && row.currency === base.currency) {
-            total.set(rowLabels, Number(new Big(row.realizedPnl).plus(String(pnl.unrealizedPnl))));
+            total.set(rowLabels, Number(addDecimal(row.realizedPnl, toDecimal(pnl.unrealizedPnl))));
           }
         }
       }

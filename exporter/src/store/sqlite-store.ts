@@ -2,11 +2,11 @@
 // SIGKILL leaves either all of an event or none of it.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Big from 'big.js';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { contribution, decideRevision } from '../domain/ledger.js';
 import type { FillOwner } from '../domain/ledger.js';
+import { addSigned } from '../domain/money.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -236,8 +236,8 @@ export class SqliteStore implements Store {
       realizedPnl:
         c.realizedPnl === undefined
           ? current.realizedPnl
-          : new Big(current.realizedPnl).plus(new Big(c.realizedPnl).times(sign)).toString(),
-      commissions: new Big(current.commissions).plus(new Big(c.commission).times(sign)).toString(),
+          : addSigned(current.realizedPnl, c.realizedPnl, sign),
+      commissions: addSigned(current.commissions, c.commission, sign),
       reports: current.reports + sign,
     };
     this.stmt.upsertLedger!.run(next);
