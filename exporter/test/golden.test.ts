@@ -5,7 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Exporter } from '../src/exporter.js';
 import type { GatewaySimulator } from '../src/sim/server.js';
-import { maskMetrics, startSim, startTestExporter, tempDir, testConfig, waitSynced } from './harness.js';
+import {
+  BASIC,
+  maskMetrics,
+  startSim,
+  startTestExporter,
+  tempDir,
+  testConfig,
+  waitSynced,
+} from './harness.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/basic.prom', import.meta.url));
 
@@ -18,7 +26,7 @@ describe('golden /metrics (basic scenario)', () => {
   beforeAll(async () => {
     sim = await startSim('basic');
     exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/golden.db`));
-    await waitSynced(exporter, { positions: 3, pnl: 3, executions: 3, accountValues: 8, accounts: 1 });
+    await waitSynced(exporter, BASIC);
     text = maskMetrics(await (await fetch(`${exporter.url}/metrics`)).text());
   });
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterAll, afterEach, expect, vi } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import type { Config } from '../src/config/config.js';
 import { startExporter } from '../src/exporter.js';
@@ -82,13 +83,19 @@ export function valueOf(
   return found[0]?.value;
 }
 
+export interface SyncTarget {
+  positions: number;
+  pnl: number;
+  executions: number;
+  accountValues: number;
+  accounts: number;
+}
+
+/** What the basic scenario holds once synced. */
+export const BASIC: SyncTarget = { positions: 3, pnl: 3, executions: 3, accountValues: 8, accounts: 1 };
+
 /** Waits until the exporter holds the whole of a scenario's opening state (or fails at the deadline). */
-export async function waitSynced(
-  exporter: Exporter,
-  expected: { positions: number; pnl: number; executions: number; accountValues: number; accounts: number },
-  timeout = 10_000,
-): Promise<void> {
-  const { vi, expect } = await import('vitest');
+export async function waitSynced(exporter: Exporter, expected: SyncTarget, timeout = 10_000): Promise<void> {
   await vi.waitFor(
     () => {
       const { portfolio, health } = exporter;
@@ -127,4 +134,41 @@ export function maskMetrics(text: string): string {
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim()}\n`;
+}
+
+export interface Rig {
+  /** A temporary directory for this file's databases, removed after the file's tests. */
+  readonly dir: string;
+  /** Stops `running` after the current test (in reverse order of tracking). */
+  track<T extends { stop(): Promise<void> }>(running: T): T;
+  /** A simulator on `scenario` and an exporter on `<dir>/<db>`, synced, both stopped after the test. */
+  start(
+    scenario: string,
+    db: string,
+    options?: { synced?: SyncTarget; now?: () => number },
+  ): Promise<{ sim: GatewaySimulator; exporter: Exporter }>;
+}
+
+/** Registers the cleanup hooks of a test file that runs simulators and exporters. */
+export function useRig(): Rig {
+  const dir = tempDir();
+  const running: Array<{ stop(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const r of running.splice(0).reverse()) await r.stop();
+  });
+  afterAll(() => dir.cleanup());
+  const track = <T extends { stop(): Promise<void> }>(r: T): T => {
+    running.push(r);
+    return r;
+  };
+  return {
+    dir: dir.path,
+    track,
+    async start(scenario, db, options = {}) {
+      const sim = track(await startSim(scenario));
+      const exporter = track(await startTestExporter(testConfig(sim.port, `${dir.path}/${db}`), options.now));
+      await waitSynced(exporter, options.synced ?? BASIC);
+      return { sim, exporter };
+    },
+  };
 }

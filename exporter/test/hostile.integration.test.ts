@@ -1,30 +1,13 @@
 // A broken or hostile gateway stream must never crash the exporter, put garbage on /metrics or
 // touch the ledger: bad messages are counted and dropped, an unusable stream is reconnected.
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Exporter } from '../src/exporter.js';
-import type { GatewaySimulator } from '../src/sim/server.js';
-import { scrape, startSim, startTestExporter, tempDir, testConfig, valueOf, waitSynced } from './harness.js';
-
-const BASIC = { positions: 3, pnl: 3, executions: 3, accountValues: 8, accounts: 1 };
+import { describe, expect, it, vi } from 'vitest';
+import { BASIC, scrape, useRig, valueOf, waitSynced } from './harness.js';
 
 describe('hostile gateway input', () => {
-  const dir = tempDir();
-  let sim: GatewaySimulator;
-  let exporter: Exporter;
-
-  afterEach(async () => {
-    await exporter.stop();
-    await sim.stop();
-  });
-
-  async function start(name: string) {
-    sim = await startSim('basic');
-    exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/${name}.db`));
-    await waitSynced(exporter, BASIC);
-  }
+  const rig = useRig();
 
   it('survives a request error whose advancedOrderRejectJson is not JSON', async () => {
-    await start('reject-json');
+    const { sim, exporter } = await rig.start('basic', 'reject-json.db');
     // stoqey JSON.parses this field and rethrows the SyntaxError out of its socket handler.
     sim.sendRaw(['4', '2', '7', '201', 'Order rejected', '{not json']);
     await vi.waitFor(() => expect(exporter.health.protocolErrors).toBeGreaterThan(0), { timeout: 5000 });
@@ -35,7 +18,7 @@ describe('hostile gateway input', () => {
   });
 
   it('counts an unknown message id and a message with missing fields, and keeps syncing', async () => {
-    await start('malformed');
+    const { sim, exporter } = await rig.start('basic', 'malformed.db');
     sim.sendRaw(['9999', '1', 'what is this']);
     sim.sendRaw(['61', '3', 'DU0000001', '265598']); // a position cut short
     await vi.waitFor(() => expect(exporter.health.protocolErrors).toBeGreaterThanOrEqual(2), {
@@ -49,7 +32,7 @@ describe('hostile gateway input', () => {
   });
 
   it('exports no NaN, Infinity or Double.MAX that arrive in PnL fields', async () => {
-    await start('nan');
+    const { sim, exporter } = await rig.start('basic', 'nan.db');
     const reqId = (await sim.waitForRequest('reqPnLSingle', (r) => r.conId === 76792991)).reqId!;
     sim.sendRaw(['95', String(reqId), '-20', 'NaN', 'Infinity', '1.7976931348623157E308', '-Infinity']);
     await vi.waitFor(
@@ -69,7 +52,7 @@ describe('hostile gateway input', () => {
   });
 
   it('reconnects when the stream is garbage', async () => {
-    await start('garbage');
+    const { sim, exporter } = await rig.start('basic', 'garbage.db');
     sim.sendRaw(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x41, 0x42, 0x43]));
     await vi.waitFor(() => expect(exporter.health.connects).toBe(2), { timeout: 10_000 });
     await waitSynced(exporter, BASIC);

@@ -2,23 +2,23 @@
 // gateway is down still serves the last known state, and positions IB stops reporting go away.
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Exporter } from '../src/exporter.js';
 import { parseScenario } from '../src/sim/scenario.js';
 import { GatewaySimulator } from '../src/sim/server.js';
 import {
+  BASIC,
   SCENARIOS,
   maskMetrics,
   scrape,
   startSim,
   startTestExporter,
-  tempDir,
   testConfig,
+  useRig,
   valueOf,
   waitSynced,
 } from './harness.js';
 
-const BASIC = { positions: 3, pnl: 3, executions: 3, accountValues: 8, accounts: 1 };
 const LEDGER_TABLES = [
   'contracts',
   'executions',
@@ -41,18 +41,11 @@ function dump(path: string): Record<string, unknown[]> {
 }
 
 describe('exporter restarts', () => {
-  const dir = tempDir();
-  const running: Array<{ stop(): Promise<void> }> = [];
-  afterEach(async () => {
-    for (const r of running.splice(0).reverse()) await r.stop();
-  });
-  const track = <T extends { stop(): Promise<void> }>(r: T): T => {
-    running.push(r);
-    return r;
-  };
+  const rig = useRig();
+  const { track } = rig;
 
   it('replaying the same day adds no rows and gives identical metrics', async () => {
-    const db = `${dir.path}/replay.db`;
+    const db = `${rig.dir}/replay.db`;
     const sim = track(await startSim('basic'));
     const first = await startTestExporter(testConfig(sim.port, db));
     await waitSynced(first, BASIC);
@@ -77,7 +70,7 @@ describe('exporter restarts', () => {
   });
 
   it('serves the last known positions, marked stale, when it restarts while the gateway is down', async () => {
-    const db = `${dir.path}/down.db`;
+    const db = `${rig.dir}/down.db`;
     const sim = await startSim('basic');
     const first = await startTestExporter(testConfig(sim.port, db));
     await waitSynced(first, BASIC);
@@ -108,7 +101,7 @@ describe('exporter restarts', () => {
   });
 
   it('drops the series of a position the gateway no longer reports, but keeps its realized PnL in the ledger', async () => {
-    const db = `${dir.path}/gone.db`;
+    const db = `${rig.dir}/gone.db`;
     const sim = await startSim('basic');
     const first = await startTestExporter(testConfig(sim.port, db));
     await waitSynced(first, BASIC);
@@ -137,7 +130,7 @@ describe('exporter restarts', () => {
 
   it('reconnects after a gateway restart and backfills the fill made meanwhile, once', async () => {
     const sim = track(await startSim('basic'));
-    const exporter: Exporter = track(await startTestExporter(testConfig(sim.port, `${dir.path}/drop.db`)));
+    const exporter: Exporter = track(await startTestExporter(testConfig(sim.port, `${rig.dir}/drop.db`)));
     await waitSynced(exporter, BASIC);
     // The gateway restarts; a fill happens while nobody is connected, so it is pushed to no one.
     sim.restart(300);

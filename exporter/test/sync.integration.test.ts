@@ -1,36 +1,18 @@
 // The exporter with the real @stoqey/ib client against the simulator over a real socket, on a
 // real SQLite file. Expected values are worked out by hand from scenarios/basic.json.
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Exporter } from '../src/exporter.js';
-import type { GatewaySimulator } from '../src/sim/server.js';
-import { scrape, startSim, startTestExporter, tempDir, testConfig, valueOf, waitSynced } from './harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { scrape, useRig, valueOf } from './harness.js';
 
 const ACCOUNT = 'DU0000001';
 const AAPL = { account: ACCOUNT, con_id: '265598', symbol: 'AAPL', sec_type: 'STK' };
 const TSLA = { account: ACCOUNT, con_id: '76792991', symbol: 'TSLA', sec_type: 'STK' };
 const CALL = { account: ACCOUNT, con_id: '712345678', symbol: 'AAPL', sec_type: 'OPT' };
 const USD = { currency: 'USD' };
-const BASIC = { positions: 3, pnl: 3, executions: 3, accountValues: 8, accounts: 1 };
 
 describe('exporter against the simulator (basic scenario)', () => {
-  let sim: GatewaySimulator | undefined;
-  let exporter: Exporter | undefined;
-  const dir = tempDir();
-
-  afterEach(async () => {
-    await exporter?.stop();
-    await sim?.stop();
-    exporter = undefined;
-    sim = undefined;
-  });
-
-  async function start(dbName = 'basic.db') {
-    sim ??= await startSim('basic');
-    exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/${dbName}`));
-    await waitSynced(exporter, BASIC);
-    return { sim, exporter };
-  }
+  const rig = useRig();
+  const start = (db: string) => rig.start('basic', db);
 
   it('asks the gateway for positions, executions, PnL and the account summary', async () => {
     const { sim } = await start('requests.db');
@@ -57,7 +39,7 @@ describe('exporter against the simulator (basic scenario)', () => {
   it('stores each execution once, corrections replaced, joined with its commission report', async () => {
     const { exporter } = await start('rows.db');
     await exporter.stop();
-    const db = new Database(`${dir.path}/rows.db`, { readonly: true });
+    const db = new Database(`${rig.dir}/rows.db`, { readonly: true });
     const executions = db
       .prepare('SELECT exec_id, side, shares, price FROM executions ORDER BY time_ms')
       .all();
@@ -180,12 +162,10 @@ describe('exporter against the simulator (basic scenario)', () => {
   });
 
   it('snapshots a position on every quantity change and at most once a minute while its PnL moves', async () => {
-    sim = await startSim('basic');
     let clock = Date.UTC(2026, 10, 25, 15);
-    exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/snapshots.db`), () => clock);
-    await waitSynced(exporter, BASIC);
+    const { sim, exporter } = await rig.start('basic', 'snapshots.db', { now: () => clock });
     const snapshots = () => {
-      const db = new Database(`${dir.path}/snapshots.db`, { readonly: true });
+      const db = new Database(`${rig.dir}/snapshots.db`, { readonly: true });
       const rows = db
         .prepare(
           'SELECT reason, quantity, daily_pnl FROM position_snapshots WHERE con_id = 265598 ORDER BY id',
@@ -195,9 +175,9 @@ describe('exporter against the simulator (basic scenario)', () => {
       return rows;
     };
     const daily = (value: number) => async () => {
-      sim!.updatePnl({ account: ACCOUNT, conId: 265598, daily: value });
+      sim.updatePnl({ account: ACCOUNT, conId: 265598, daily: value });
       await vi.waitFor(
-        () => expect(exporter!.portfolio.position(ACCOUNT, 265598)?.pnl?.dailyPnl).toBe(value),
+        () => expect(exporter.portfolio.position(ACCOUNT, 265598)?.pnl?.dailyPnl).toBe(value),
         {
           timeout: 5000,
         },
@@ -212,7 +192,7 @@ describe('exporter against the simulator (basic scenario)', () => {
     await daily(3)(); // a minute has passed and PnL moved
     clock += 120_000;
     sim.updatePnl({ account: ACCOUNT, conId: 265598, daily: 3 }); // unchanged PnL writes nothing, however late
-    await vi.waitFor(() => expect(exporter!.health.streams.get('pnl_single')).toBe(clock), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.health.streams.get('pnl_single')).toBe(clock), { timeout: 5000 });
     expect(snapshots()).toEqual([
       { reason: 'quantity', quantity: 100, daily_pnl: null },
       { reason: 'pnl', quantity: 100, daily_pnl: 3 },
@@ -261,19 +241,12 @@ describe('exporter against the simulator (basic scenario)', () => {
 });
 
 describe('exporter against the simulator (two accounts, USD and EUR)', () => {
-  const dir = tempDir();
-  let sim: GatewaySimulator;
-  let exporter: Exporter;
-
-  afterEach(async () => {
-    await exporter.stop();
-    await sim.stop();
-  });
+  const rig = useRig();
 
   it('labels each account with its own base currency and keeps ledgers apart', async () => {
-    sim = await startSim('multi-account');
-    exporter = await startTestExporter(testConfig(sim.port, `${dir.path}/multi.db`));
-    await waitSynced(exporter, { positions: 2, pnl: 2, executions: 3, accountValues: 16, accounts: 2 });
+    const { exporter } = await rig.start('multi-account', 'multi.db', {
+      synced: { positions: 2, pnl: 2, executions: 3, accountValues: 16, accounts: 2 },
+    });
     const m = await scrape(exporter);
     expect(valueOf(m, 'ibkr_account_daily_pnl', { account: 'DU1111111', currency: 'USD' })).toBe(50);
     expect(valueOf(m, 'ibkr_account_daily_pnl', { account: 'DU2222222', currency: 'EUR' })).toBe(-30);
