@@ -55,11 +55,13 @@ describe('exporter restarts', () => {
 
     const second = track(await startTestExporter(testConfig(sim.port, db)));
     await waitSynced(second, BASIC);
-    await vi.waitFor(() => expect(second.health.connects).toBe(1));
     // The restarted exporter backfilled from its newest stored fill, and the simulator answered.
-    const backfills = sim.requests.filter((r) => r.name === 'reqExecutions');
-    expect(backfills).toHaveLength(2);
-    expect(backfills[1]?.filter?.time).toMatch(/^\d{8}-\d{2}:\d{2}:\d{2}$/);
+    const backfill = await sim.waitForRequest('reqExecutions', (r) => r.at >= second.health.startedAt);
+    expect(backfill.filter?.time).toMatch(/^\d{8}-\d{2}:\d{2}:\d{2}$/);
+    await vi.waitFor(() =>
+      expect(second.health.streams.get('executions')).toBeGreaterThanOrEqual(backfill.at),
+    );
+    expect(second.health.connects).toBe(1);
     await second.stop();
 
     expect(dump(db)).toEqual(rowsBefore);
