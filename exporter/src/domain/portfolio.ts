@@ -121,6 +121,10 @@ export class Portfolio {
     this.accountPnl.set(pnl.account, pnl);
   }
 
+  accountValue(account: string, tag: string, currency: string): AccountValue | undefined {
+    return this.accountValues.get(valueKey({ account, tag, currency }));
+  }
+
   setAccountValue(value: AccountValue): void {
     this.accountValues.set(valueKey(value), value);
     if (value.tag === 'NetLiquidation') this.baseCurrencies.set(value.account, value.currency);

@@ -112,6 +112,19 @@ export interface LedgerTotals {
   reports: number;
 }
 
+/** The reqAccountSummary tags the exporter requests and exports. */
+export const ACCOUNT_SUMMARY_TAGS = [
+  'NetLiquidation',
+  'TotalCashValue',
+  'BuyingPower',
+  'AvailableFunds',
+  'ExcessLiquidity',
+  'InitMarginReq',
+  'MaintMarginReq',
+  'GrossPositionValue',
+] as const;
+export type AccountSummaryTag = (typeof ACCOUNT_SUMMARY_TAGS)[number];
+
 export const STREAMS = ['positions', 'executions', 'pnl', 'pnl_single', 'account_summary'] as const;
 export type Stream = (typeof STREAMS)[number];
 

@@ -11,7 +11,7 @@ import type {
   PositionPnl,
   PositionRecord,
 } from '../domain/types.js';
-import { positionKey } from '../domain/types.js';
+import { ACCOUNT_SUMMARY_TAGS, positionKey } from '../domain/types.js';
 import {
   ibDouble,
   ibFilterTime,
@@ -20,17 +20,6 @@ import {
   toExecutionRecord,
 } from './normalize.js';
 import { guardSocket } from './socket-guard.js';
-
-export const ACCOUNT_SUMMARY_TAGS = [
-  'NetLiquidation',
-  'TotalCashValue',
-  'BuyingPower',
-  'AvailableFunds',
-  'ExcessLiquidity',
-  'InitMarginReq',
-  'MaintMarginReq',
-  'GrossPositionValue',
-] as const;
 
 export interface SessionEvents {
   /** The API handshake completed (nextValidId and managedAccounts both arrived). */

@@ -1,13 +1,15 @@
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Portfolio } from '../domain/portfolio.js';
+import type { AccountSummaryTag } from '../domain/types.js';
 import type { Collector } from './collector.js';
 import { gauge } from './collector.js';
 
 const LABELS = ['account', 'currency'] as const;
 
 /** reqAccountSummary tags and the gauges they become. */
-export const SUMMARY_METRICS: Record<string, { name: string; help: string }> = {
+/** Every requested tag has a gauge: the Record type makes a new tag without one a compile error. */
+const SUMMARY_METRICS: Record<AccountSummaryTag, { name: string; help: string }> = {
   NetLiquidation: {
     name: 'net_liquidation',
     help: 'Net liquidation value (NetLiquidation) from reqAccountSummary.',
@@ -71,7 +73,9 @@ export function accountCollector(registry: Registry, portfolio: Portfolio, baseC
         if (pnl.realizedPnl !== undefined) realized.set(labels, pnl.realizedPnl);
       }
       for (const value of portfolio.accountValues.values()) {
-        summary.get(value.tag)?.set({ account: value.account, currency: value.currency }, value.value);
+        summary
+          .get(value.tag as AccountSummaryTag)
+          ?.set({ account: value.account, currency: value.currency }, value.value);
       }
       for (const total of portfolio.accountLedger.values()) {
         const labels = { account: total.account, currency: total.currency };

@@ -203,7 +203,7 @@ export class SyncService implements SessionEvents {
     const { store, portfolio, now } = this.deps;
     const at = now();
     this.streamUpdated('account_summary', at);
-    const previous = portfolio.accountValues.get(`${reading.account}|${reading.tag}|${reading.currency}`);
+    const previous = portfolio.accountValue(reading.account, reading.tag, reading.currency);
     if (previous?.value === reading.value) return;
     const value = { ...reading, updatedAt: at };
     store.saveAccountValue(value);
