@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // CLIs talk to a human on the terminal; everything else logs through pino.
-    files: ['exporter/src/cli/**/*.ts'],
+    files: ['exporter/src/cli/**/*.ts', 'bench/**/*.ts', '{grafana,prometheus,k8s}/scripts/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

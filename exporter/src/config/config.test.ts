@@ -25,9 +25,22 @@ describe('loadConfig', () => {
         reconnectMinMs: 3000,
         reconnectMaxMs: 60000,
         keepaliveMs: 15000,
+        handshakeTimeoutMs: 20000,
       },
       dbPath: 'data/ibkr.db',
-      gateway: { restartEnabled: false, deployment: 'ib-gateway', namespace: 'default', vncUrl: undefined },
+      api: { token: undefined },
+      orders: { maxQuantity: undefined, maxNotional: undefined },
+      gateway: {
+        restartEnabled: false,
+        deployment: 'ib-gateway',
+        namespace: 'default',
+        vncUrl: undefined,
+        commandHost: '127.0.0.1',
+        commandPort: 7462,
+        restartFile: undefined,
+        restartCooldownMs: 300000,
+        apiTimeoutMs: 10000,
+      },
       http: { host: '0.0.0.0', port: 8000 },
       logLevel: 'info',
     });
@@ -110,6 +123,34 @@ describe('loadConfig', () => {
       ['IBKR_GATEWAY_VNC_URL: must be an absolute URL such as http://host:6080 (got "vnc-host")'],
     ],
     [
+      'a token that is too short, without echoing it',
+      { IBKR_API_TOKEN: 'hunter2' },
+      ['IBKR_API_TOKEN: must be at least 16 characters (value not shown)'],
+    ],
+    [
+      'a token with spaces, without echoing it',
+      { IBKR_API_TOKEN: 'correct horse battery staple' },
+      ['IBKR_API_TOKEN: must be printable ASCII without spaces (value not shown)'],
+    ],
+    [
+      'a token and a token file at once',
+      { IBKR_API_TOKEN: 'a'.repeat(20), IBKR_API_TOKEN_FILE: '/run/secrets/token' },
+      ['IBKR_API_TOKEN_FILE: set either IBKR_API_TOKEN or IBKR_API_TOKEN_FILE, not both'],
+    ],
+    [
+      'an order limit that is not positive',
+      { IBKR_MAX_ORDER_QUANTITY: '0', IBKR_MAX_ORDER_NOTIONAL: 'lots' },
+      [
+        'IBKR_MAX_ORDER_NOTIONAL: must be a positive number (got "lots")',
+        'IBKR_MAX_ORDER_QUANTITY: must be a positive number (got "0")',
+      ],
+    ],
+    [
+      'an IBC command port out of range',
+      { IBKR_GATEWAY_COMMAND_PORT: '0' },
+      ['IBKR_GATEWAY_COMMAND_PORT: must be an integer from 1 to 65535 (got "0")'],
+    ],
+    [
       'an unknown log level',
       { IBKR_LOG_LEVEL: 'loud' },
       ['IBKR_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
@@ -125,6 +166,36 @@ describe('loadConfig', () => {
     ],
   ])('refuses %s', (_name, env, expected) => {
     expect(problemsOf(env)).toEqual(expected);
+  });
+
+  it('reads the token from the first line of IBKR_API_TOKEN_FILE', () => {
+    const secret = 's3cret-token-0123456789';
+    const config = loadConfig({ IBKR_API_TOKEN_FILE: '/run/secrets/token' }, (path) => {
+      expect(path).toBe('/run/secrets/token');
+      return `${secret}\n`;
+    });
+    expect(config.api.token).toBe(secret);
+  });
+
+  it('names an unreadable token file by path and error code only', () => {
+    const env = { IBKR_API_TOKEN_FILE: '/nope/token' };
+    const missing = () => {
+      throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+    };
+    expect(() => loadConfig(env, missing)).toThrow('IBKR_API_TOKEN_FILE: cannot read /nope/token (ENOENT)');
+  });
+
+  it('never puts a rejected token into the error', () => {
+    const secret = 'short secret';
+    expect(() => loadConfig({ IBKR_API_TOKEN: secret })).toThrow(ConfigError);
+    try {
+      loadConfig({ IBKR_API_TOKEN: secret });
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(secret);
+    }
+    const fromFile = () => loadConfig({ IBKR_API_TOKEN_FILE: '/t' }, () => secret);
+    expect(fromFile).toThrow('IBKR_API_TOKEN_FILE');
+    expect(fromFile).not.toThrow(secret);
   });
 
   it('names every bad variable in one message', () => {

@@ -1,4 +1,5 @@
 // The environment, parsed once. Every other module receives a typed Config and never reads env.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -49,6 +50,36 @@ const seconds = (fallback: number, min: number) =>
       return value;
     });
 
+const positive = () =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const value = Number(raw.trim());
+      if (!Number.isFinite(value) || value <= 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a positive number (got "${raw}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const optionalText = () =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));
+
+// Never echo a secret back: the message names the rule, not the value.
+const token = () =>
+  optionalText().pipe(
+    z
+      .string()
+      .min(16, { message: 'must be at least 16 characters (value not shown)' })
+      .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces (value not shown)' })
+      .optional(),
+  );
+
 const text = (fallback: string) =>
   z
     .string()
@@ -71,9 +102,19 @@ const fields = {
   IBKR_RECONNECT_MIN_DELAY: seconds(3, 0.01),
   IBKR_RECONNECT_MAX_DELAY: seconds(60, 0.01),
   IBKR_KEEPALIVE_SECONDS: seconds(15, 1),
+  IBKR_HANDSHAKE_TIMEOUT: seconds(20, 0.1),
+  IBKR_API_TOKEN: token(),
+  IBKR_API_TOKEN_FILE: optionalText(),
+  IBKR_MAX_ORDER_QUANTITY: positive(),
+  IBKR_MAX_ORDER_NOTIONAL: positive(),
   IBKR_GATEWAY_RESTART_ENABLED: bool(false),
   IBKR_GATEWAY_DEPLOYMENT: text('ib-gateway'),
   IBKR_GATEWAY_NAMESPACE: text('default'),
+  IBKR_GATEWAY_COMMAND_HOST: text('127.0.0.1'),
+  IBKR_GATEWAY_COMMAND_PORT: int(7462, 1, 65535),
+  IBKR_GATEWAY_RESTART_FILE: optionalText(),
+  IBKR_GATEWAY_RESTART_COOLDOWN_SECONDS: seconds(300, 0),
+  IBKR_GATEWAY_API_TIMEOUT_SECONDS: seconds(10, 0.1),
   IBKR_GATEWAY_VNC_URL: z
     .string()
     .optional()
@@ -126,9 +167,26 @@ export interface Config {
     reconnectMinMs: number;
     reconnectMaxMs: number;
     keepaliveMs: number;
+    handshakeTimeoutMs: number;
   };
   dbPath: string;
-  gateway: { restartEnabled: boolean; deployment: string; namespace: string; vncUrl?: string };
+  /** Bearer token for mutating endpoints; absent disables them. Never log it. */
+  api: { token?: string };
+  orders: { maxQuantity?: number; maxNotional?: number };
+  gateway: {
+    restartEnabled: boolean;
+    deployment: string;
+    namespace: string;
+    vncUrl?: string;
+    /** IBC command server, for soft restarts. */
+    commandHost: string;
+    commandPort: number;
+    /** Compose mode: a restart writes a timestamp here instead of calling Kubernetes. */
+    restartFile?: string;
+    restartCooldownMs: number;
+    /** Deadline of every Kubernetes / IBC call. */
+    apiTimeoutMs: number;
+  };
   http: { host: string; port: number };
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -140,8 +198,35 @@ export class ConfigError extends Error {
   }
 }
 
+export type ReadSecret = (path: string) => string;
+const readSecretFile: ReadSecret = (path) => readFileSync(path, 'utf8');
+
+/** IBKR_API_TOKEN or the first line of IBKR_API_TOKEN_FILE (the Kubernetes secret-as-file way). */
+function resolveToken(e: Partial<Env>, readSecret: ReadSecret, problems: string[]): string | undefined {
+  if (e.IBKR_API_TOKEN_FILE === undefined) return e.IBKR_API_TOKEN;
+  if (e.IBKR_API_TOKEN !== undefined) {
+    problems.push('IBKR_API_TOKEN_FILE: set either IBKR_API_TOKEN or IBKR_API_TOKEN_FILE, not both');
+    return undefined;
+  }
+  let raw: string;
+  try {
+    raw = readSecret(e.IBKR_API_TOKEN_FILE);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`IBKR_API_TOKEN_FILE: cannot read ${e.IBKR_API_TOKEN_FILE} (${code})`);
+    return undefined;
+  }
+  const result = token().safeParse(raw.split(/\r?\n/)[0]);
+  if (!result.success) {
+    problems.push(...result.error.issues.map((issue) => `IBKR_API_TOKEN_FILE: ${issue.message}`));
+    return undefined;
+  }
+  if (result.data === undefined) problems.push('IBKR_API_TOKEN_FILE: the file is empty');
+  return result.data;
+}
+
 /** Parses the environment; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = readSecretFile): Config {
   const parsed: Partial<Record<keyof Fields, unknown>> = {};
   const problems: string[] = [];
   for (const name of Object.keys(fields) as Array<keyof Fields>) {
@@ -150,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     else problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
   }
   problems.push(...crossChecks(parsed as Partial<Env>));
+  const apiToken = resolveToken(parsed as Partial<Env>, readSecret, problems);
   if (problems.length > 0) throw new ConfigError(problems.sort());
   const e = parsed as Env;
   return {
@@ -164,13 +250,21 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       reconnectMinMs: Math.round(e.IBKR_RECONNECT_MIN_DELAY * 1000),
       reconnectMaxMs: Math.round(e.IBKR_RECONNECT_MAX_DELAY * 1000),
       keepaliveMs: Math.round(e.IBKR_KEEPALIVE_SECONDS * 1000),
+      handshakeTimeoutMs: Math.round(e.IBKR_HANDSHAKE_TIMEOUT * 1000),
     },
     dbPath: e.IBKR_DB_PATH,
+    api: { token: apiToken },
+    orders: { maxQuantity: e.IBKR_MAX_ORDER_QUANTITY, maxNotional: e.IBKR_MAX_ORDER_NOTIONAL },
     gateway: {
       restartEnabled: e.IBKR_GATEWAY_RESTART_ENABLED,
       deployment: e.IBKR_GATEWAY_DEPLOYMENT,
       namespace: e.IBKR_GATEWAY_NAMESPACE,
       vncUrl: e.IBKR_GATEWAY_VNC_URL,
+      commandHost: e.IBKR_GATEWAY_COMMAND_HOST,
+      commandPort: e.IBKR_GATEWAY_COMMAND_PORT as number,
+      restartFile: e.IBKR_GATEWAY_RESTART_FILE,
+      restartCooldownMs: Math.round(e.IBKR_GATEWAY_RESTART_COOLDOWN_SECONDS * 1000),
+      apiTimeoutMs: Math.round(e.IBKR_GATEWAY_API_TIMEOUT_SECONDS * 1000),
     },
     http: { host: e.IBKR_HTTP_HOST, port: e.IBKR_HTTP_PORT as number },
     logLevel: e.IBKR_LOG_LEVEL,
