@@ -22,6 +22,8 @@ export interface AppDeps {
   vncUrl?: string;
   /** Whether the exporter is syncing with the gateway (IBKR_AUTO_SYNC). */
   syncing: boolean;
+  /** Feature routers (orders, gateway restart) mounted before the 404 handler. */
+  routers?: express.Router[];
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -105,6 +107,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/pnl/summary', (_req, res) => {
     res.json(pnlSummary(deps.portfolio, deps.baseCurrency));
   });
+
+  for (const router of deps.routers ?? []) app.use(router);
 
   app.use((req: Request) => {
     throw new HttpError(404, `no route for ${req.method} ${req.path}`);
