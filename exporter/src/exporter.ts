@@ -67,6 +67,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
         reconnectMinMs: config.ib.reconnectMinMs,
         reconnectMaxMs: config.ib.reconnectMaxMs,
         keepaliveMs: config.ib.keepaliveMs,
+        handshakeTimeoutMs: config.ib.handshakeTimeoutMs,
       },
       sync,
     );

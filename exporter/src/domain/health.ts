@@ -1,5 +1,10 @@
 // Connection health as plain state; the session reports what happened, the metrics read it.
+import { nextSyncState } from './sync-state.js';
+import type { SyncEvent, SyncState } from './sync-state.js';
 import type { Stream } from './types.js';
+
+/** Farm names come from gateway text: bound how many become label values. */
+const MAX_FARMS = 32;
 
 export class Health {
   readonly startedAt: number;
@@ -17,9 +22,26 @@ export class Health {
   accounts: string[] = [];
   readonly errors = new Map<number, number>();
   readonly streams = new Map<Stream, number>();
+  state: SyncState = 'disconnected';
+  stateSince: number;
+  /** Connection attempts made after a failure or a lost connection (not the first one). */
+  reconnectAttempts = 0;
+  /** Sockets that opened but did not finish the API handshake in time. */
+  handshakeTimeouts = 0;
+  /** Connections closed because two keepalive probes went unanswered. */
+  heartbeatTimeouts = 0;
+  heartbeatRttMs?: number;
+  lastHeartbeatAt?: number;
+  /** Data farm name → connected, from IB's 2103–2106/2157/2158 notices on the current connection. */
+  readonly farms = new Map<string, boolean>();
+  /** IB's 10197: the same username is logged in elsewhere; cleared when data flows again. */
+  competingSession = false;
+  /** SQLite writes that failed; the event was not applied and the connection was re-synced. */
+  storeErrors = 0;
 
   constructor(now: number, streams: Iterable<{ stream: Stream; updatedAt: number }> = []) {
     this.startedAt = now;
+    this.stateSince = now;
     for (const { stream, updatedAt } of streams) this.streams.set(stream, updatedAt);
   }
 
@@ -39,13 +61,34 @@ export class Health {
     }
     this.gatewayUp = false;
     this.serverConnected = false;
+    // Farm states belong to a connection; the next one reports them again.
+    this.farms.clear();
     if (reason) this.lastError = reason;
   }
 
-  /** Counts every IB error or notice by code; only real problems become the last error. */
-  error(code: number, message: string, informational: boolean): void {
+  /** Applies a session event to the sync state; returns whether the state changed. */
+  transition(event: SyncEvent, now: number): boolean {
+    const next = nextSyncState(this.state, event);
+    if (next === this.state) return false;
+    this.state = next;
+    this.stateSince = now;
+    return true;
+  }
+
+  heartbeat(now: number, rttMs: number): void {
+    this.lastHeartbeatAt = now;
+    this.heartbeatRttMs = rttMs;
+  }
+
+  farm(name: string, connected: boolean): void {
+    if (!this.farms.has(name) && this.farms.size >= MAX_FARMS) return;
+    this.farms.set(name, connected);
+  }
+
+  /** Counts every IB error or notice by code; only session problems become the last error. */
+  error(code: number, message: string, sessionProblem: boolean): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-    if (!informational) this.lastError = `${code}: ${message}`;
+    if (sessionProblem) this.lastError = `${code}: ${message}`;
   }
 
   protocolError(reason: string): void {

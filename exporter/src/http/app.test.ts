@@ -106,8 +106,15 @@ describe('HTTP API', () => {
     });
   });
 
-  it('reports sync health with the seed fields', async () => {
-    health.connected(Date.UTC(2026, 10, 25, 9, 30), ['DU1']);
+  it('reports sync health with the seed fields, the session state and the gateway details', async () => {
+    const at = Date.UTC(2026, 10, 25, 9, 30);
+    health.transition('connecting', at - 10);
+    health.connected(at, ['DU1']);
+    health.transition('handshaken', at);
+    health.transition('caught_up', at + 500);
+    health.heartbeat(at + 1000, 12);
+    health.farm('usfarm', true);
+    health.farm('ushmds', false);
     const body = JSON.parse((await get('/sync/health')).body);
     expect(body).toEqual({
       running: true,
@@ -120,6 +127,15 @@ describe('HTTP API', () => {
       error: null,
       vnc_url: 'http://vnc.example:6080',
       accounts: ['DU1'],
+      state: 'live',
+      state_since: '2026-11-25T09:30:00.500Z',
+      server_connected: true,
+      competing_session: false,
+      farms: { usfarm: true, ushmds: false },
+      heartbeat: { last_at: '2026-11-25T09:30:01.000Z', rtt_seconds: 0.012 },
+      reconnect_attempts: 0,
+      handshake_timeouts: 0,
+      heartbeat_timeouts: 0,
       gateway_restart: { enabled: false, state: 'idle' },
       streams: { positions: '2026-11-25T10:00:00.000Z' },
     });

@@ -82,6 +82,18 @@ export function createApp(deps: AppDeps): express.Express {
       error: health.lastError ?? null,
       vnc_url: deps.vncUrl ?? null,
       accounts: health.accounts,
+      state: health.state,
+      state_since: iso(health.stateSince),
+      server_connected: health.gatewayUp && health.serverConnected,
+      competing_session: health.competingSession,
+      farms: Object.fromEntries(health.farms),
+      heartbeat: {
+        last_at: iso(health.lastHeartbeatAt),
+        rtt_seconds: health.heartbeatRttMs === undefined ? null : health.heartbeatRttMs / 1000,
+      },
+      reconnect_attempts: health.reconnectAttempts,
+      handshake_timeouts: health.handshakeTimeouts,
+      heartbeat_timeouts: health.heartbeatTimeouts,
       gateway_restart: { enabled: deps.restarter.enabled, ...deps.restarter.status() },
       streams: Object.fromEntries([...health.streams].map(([stream, at]) => [stream, iso(at)])),
     });

@@ -1,6 +1,7 @@
 // The only module that talks to @stoqey/ib. It turns IB callbacks into normalised domain events
-// and owns the socket's life: connect, handshake, a basic reconnect with backoff, and requests
-// that are only ever sent on a live, handshaken connection.
+// and owns the socket's life: connect, a handshake deadline, keepalive probes that detect a hung
+// gateway, reconnects with jittered backoff, and paced requests that are only ever sent on a
+// live, handshaken connection (stoqey would otherwise replay them on the next one).
 import { EventName, IBApi } from '@stoqey/ib';
 import type { CommissionReport, Contract, Execution } from '@stoqey/ib';
 import type {
@@ -19,11 +20,20 @@ import {
   toContractInfo,
   toExecutionRecord,
 } from './normalize.js';
+import { Backoff } from './backoff.js';
+import { Heartbeat, graceMs } from './heartbeat.js';
+import { Pacer } from './pacer.js';
 import { guardSocket } from './socket-guard.js';
 
 export interface SessionEvents {
+  /** A TCP connection attempt starts; `retry` for every attempt after the first. */
+  connecting(retry: boolean): void;
   /** The API handshake completed (nextValidId and managedAccounts both arrived). */
   ready(accounts: string[]): void;
+  /** A keepalive probe was answered after `rttMs`. */
+  heartbeat(rttMs: number): void;
+  /** The connection was given up: no handshake in time, or two keepalive probes unanswered. */
+  timedOut(kind: 'handshake' | 'heartbeat'): void;
   /** The socket closed, or a connection attempt failed; `expected` when stop() closed it. */
   closed(reason: string, expected: boolean): void;
   /** Any message arrived from the gateway. Called for every message: keep it cheap. */
@@ -31,7 +41,8 @@ export interface SessionEvents {
   position(position: PositionRecord): void;
   positionEnd(): void;
   execution(execution: ExecutionRecord): void;
-  executionsEnd(): void;
+  /** The end of a reqExecutions answer; `reqId` is what requestExecutions returned. */
+  executionsEnd(reqId: number): void;
   commission(report: CommissionRecord): void;
   positionPnl(account: string, conId: number, pnl: Omit<PositionPnl, 'updatedAt'>): void;
   accountPnl(pnl: Omit<AccountPnl, 'updatedAt'>): void;
@@ -46,9 +57,11 @@ export interface Session {
   start(): void;
   stop(): Promise<void>;
   readonly ready: boolean;
+  /** Closes the connection (if any) and reconnects after the backoff delay. */
+  reconnect(reason: string): void;
   requestPositions(): void;
-  /** Backfill: every execution at or after `sinceMs` (all of today's when undefined). */
-  requestExecutions(sinceMs: number | undefined): void;
+  /** Backfill: every execution at or after `sinceMs` (all of today's when undefined); its reqId. */
+  requestExecutions(sinceMs: number | undefined): number | undefined;
   requestAccountPnl(account: string): void;
   requestAccountSummary(): void;
   subscribePositionPnl(account: string, conId: number): void;
@@ -64,9 +77,16 @@ export interface SessionOptions {
   reconnectMinMs: number;
   reconnectMaxMs: number;
   keepaliveMs: number;
+  /** The gateway must finish the API handshake this long after the attempt starts. */
+  handshakeTimeoutMs: number;
   /** Zone for IB times that carry none: the gateway's local zone. */
   timeZone?: string;
+  /** Randomness of the reconnect jitter; tests may pin it. */
+  random?: () => number;
 }
+
+/** How long stop() lets queued cancellations go out before it closes the socket anyway. */
+const STOP_DRAIN_MS = 2000;
 
 export class IbSession implements Session {
   private api?: IBApi;
@@ -74,9 +94,16 @@ export class IbSession implements Session {
   private handshake: { accounts?: string[]; nextId?: number } = {};
   private isReady = false;
   private reqId = 1000;
-  private reconnectDelayMs: number;
+  private readonly backoff: Backoff;
+  private attempts = 0;
+  private pacer = new Pacer();
+  private readonly heartbeat = new Heartbeat();
+  /** Whether this connection has answered a keepalive; then the backoff starts over. */
+  private stable = false;
   private reconnectTimer?: NodeJS.Timeout;
+  private handshakeTimer?: NodeJS.Timeout;
   private keepaliveTimer?: NodeJS.Timeout;
+  private graceTimer?: NodeJS.Timeout;
   private readonly pnlByReqId = new Map<number, { account: string; conId: number }>();
   private readonly pnlReqIdByKey = new Map<string, number>();
   private readonly accountByPnlReqId = new Map<number, string>();
@@ -87,7 +114,7 @@ export class IbSession implements Session {
     private readonly options: SessionOptions,
     private readonly events: SessionEvents,
   ) {
-    this.reconnectDelayMs = options.reconnectMinMs;
+    this.backoff = new Backoff(options.reconnectMinMs, options.reconnectMaxMs, options.random);
   }
 
   get ready(): boolean {
@@ -103,15 +130,24 @@ export class IbSession implements Session {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.reconnectTimer);
-    clearInterval(this.keepaliveTimer);
+    this.stopTimers();
     const api = this.api;
     if (!api) return;
     if (this.isReady) {
       // Cancel what we subscribed to, so the gateway does not keep streaming to a dead client id.
-      for (const reqId of this.pnlByReqId.keys()) api.cancelPnLSingle(reqId);
-      for (const reqId of this.accountByPnlReqId.keys()) api.cancelPnL(reqId);
-      if (this.summaryReqId !== undefined) api.cancelAccountSummary(this.summaryReqId);
-      if (this.positionsSubscribed) api.cancelPositions();
+      // Cancels are paced like everything else; what has not gone out after STOP_DRAIN_MS is
+      // dropped by the gateway with the socket anyway.
+      for (const reqId of this.pnlByReqId.keys()) this.send((a) => a.cancelPnLSingle(reqId));
+      for (const reqId of this.accountByPnlReqId.keys()) this.send((a) => a.cancelPnL(reqId));
+      const summary = this.summaryReqId;
+      if (summary !== undefined) this.send((a) => a.cancelAccountSummary(summary));
+      if (this.positionsSubscribed) this.send((a) => a.cancelPositions());
+      let deadline: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.pacer.whenDrained(),
+        new Promise((resolve) => (deadline = setTimeout(resolve, STOP_DRAIN_MS))),
+      ]);
+      clearTimeout(deadline);
     }
     const closed = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 1000);
@@ -130,11 +166,43 @@ export class IbSession implements Session {
     const api = new IBApi({ host: this.options.host, port: this.options.port });
     this.api = api;
     this.handshake = {};
+    this.stable = false;
     this.listen(api);
     if (!guardSocket(api, (reason) => this.events.rejected(reason))) {
       this.events.rejected('socket guard not installed: @stoqey/ib internals changed');
     }
+    this.events.connecting(this.attempts++ > 0);
+    // A gateway can accept TCP and never answer: a hung process, or a login (2FA) still pending.
+    this.handshakeTimer = setTimeout(() => {
+      this.events.timedOut('handshake');
+      this.close(
+        `no API handshake within ${this.options.handshakeTimeoutMs / 1000} s (gateway hung or not logged in)`,
+      );
+    }, this.options.handshakeTimeoutMs);
     api.connect(this.options.clientId);
+  }
+
+  reconnect(reason: string): void {
+    if (this.running && this.api) this.close(reason);
+  }
+
+  /**
+   * Gives up the current connection now instead of waiting for stoqey's 'disconnected': the old
+   * client is detached first, so its late events are ignored, then it is closed.
+   */
+  private close(reason: string): void {
+    const api = this.api;
+    if (!api) return;
+    this.teardown();
+    api.disconnect();
+    this.events.closed(reason, false);
+    this.scheduleReconnect();
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.handshakeTimer);
+    clearInterval(this.keepaliveTimer);
+    clearTimeout(this.graceTimer);
   }
 
   forgetSubscriptions(): void {
@@ -149,7 +217,10 @@ export class IbSession implements Session {
   private teardown(): void {
     this.isReady = false;
     this.forgetSubscriptions();
-    clearInterval(this.keepaliveTimer);
+    this.stopTimers();
+    this.heartbeat.reset();
+    this.pacer.clear();
+    this.pacer = new Pacer();
     if (this.api) {
       this.api.removeAllListeners();
       // stoqey emits 'error' for late socket errors; an EventEmitter without a listener would throw.
@@ -161,9 +232,30 @@ export class IbSession implements Session {
   private scheduleReconnect(): void {
     if (!this.running) return;
     clearTimeout(this.reconnectTimer);
-    const delay = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.options.reconnectMaxMs);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    // The same client id every time: after IB's 326 (id still held by our previous session) the
+    // answer is to wait and retry it, not to take another id and leave a ghost behind.
+    this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
+  }
+
+  /** Every request goes through the pacer, and only to the connection it was made for. */
+  private send(request: (api: IBApi) => void, urgent = false): void {
+    const api = this.api;
+    if (!api || !this.isReady) return;
+    this.pacer.send(() => {
+      if (this.api === api && this.isReady) request(api);
+    }, urgent);
+  }
+
+  private keepalive(): void {
+    const action = this.heartbeat.tick(performance.now());
+    this.send((api) => api.reqCurrentTime(), true);
+    if (action !== 'last_chance') return;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => {
+      if (!this.heartbeat.isDead()) return;
+      this.events.timedOut('heartbeat');
+      this.close('no answer to two keepalive probes (gateway hung)');
+    }, graceMs(this.options.keepaliveMs));
   }
 
   /** Registers a listener that can never throw into stoqey's decoder loop. */
@@ -209,7 +301,16 @@ export class IbSession implements Session {
     this.on(api, EventName.error, (error: Error, code: number, reqId: number) => {
       this.events.notice(code ?? -1, error?.message ?? String(error), reqId ?? -1);
     });
-    this.on(api, EventName.currentTime, () => undefined);
+    this.on(api, EventName.currentTime, () => {
+      const rtt = this.heartbeat.answered(performance.now());
+      if (rtt === undefined) return;
+      if (!this.stable) {
+        // Handshaken and answering: a stable connection, so the next failure starts from min.
+        this.stable = true;
+        this.backoff.reset();
+      }
+      this.events.heartbeat(rtt);
+    });
     this.on(api, EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => {
       const info = toContractInfo(contract);
       const quantity = ibDouble(pos);
@@ -227,7 +328,7 @@ export class IbSession implements Session {
       if (record.ok) this.events.execution(record.value);
       else this.events.rejected(record.reason);
     });
-    this.on(api, EventName.execDetailsEnd, () => this.events.executionsEnd());
+    this.on(api, EventName.execDetailsEnd, (reqId: number) => this.events.executionsEnd(reqId));
     this.on(api, EventName.commissionReport, (report: CommissionReport) => {
       const record = toCommissionRecord(report);
       if (record.ok) this.events.commission(record.value);
@@ -280,51 +381,46 @@ export class IbSession implements Session {
   private maybeReady(): void {
     if (this.isReady || !this.handshake.accounts || this.handshake.nextId === undefined) return;
     this.isReady = true;
-    this.reconnectDelayMs = this.options.reconnectMinMs;
-    this.keepaliveTimer = setInterval(() => this.api?.reqCurrentTime(), this.options.keepaliveMs);
-    this.keepaliveTimer.unref();
+    clearTimeout(this.handshakeTimer);
+    this.keepaliveTimer = setInterval(() => this.keepalive(), this.options.keepaliveMs);
     this.events.ready(this.handshake.accounts);
   }
 
-  /** The live client, or nothing: requests made while down would be queued and replayed later. */
-  private live(): IBApi | undefined {
-    return this.isReady ? this.api : undefined;
-  }
-
   requestPositions(): void {
-    const api = this.live();
-    if (!api) return;
+    if (!this.isReady) return;
     this.positionsSubscribed = true;
-    api.reqPositions();
+    this.send((api) => api.reqPositions());
   }
 
-  requestExecutions(sinceMs: number | undefined): void {
-    this.live()?.reqExecutions(this.reqId++, sinceMs === undefined ? {} : { time: ibFilterTime(sinceMs) });
+  requestExecutions(sinceMs: number | undefined): number | undefined {
+    if (!this.isReady) return undefined;
+    const reqId = this.reqId++;
+    const filter = sinceMs === undefined ? {} : { time: ibFilterTime(sinceMs) };
+    this.send((api) => api.reqExecutions(reqId, filter));
+    return reqId;
   }
 
   requestAccountPnl(account: string): void {
-    const api = this.live();
-    if (!api || [...this.accountByPnlReqId.values()].includes(account)) return;
+    if (!this.isReady || [...this.accountByPnlReqId.values()].includes(account)) return;
     const reqId = this.reqId++;
     this.accountByPnlReqId.set(reqId, account);
-    api.reqPnL(reqId, account, '');
+    this.send((api) => api.reqPnL(reqId, account, ''));
   }
 
   requestAccountSummary(): void {
-    const api = this.live();
-    if (!api || this.summaryReqId !== undefined) return;
-    this.summaryReqId = this.reqId++;
-    api.reqAccountSummary(this.summaryReqId, 'All', ACCOUNT_SUMMARY_TAGS.join(','));
+    if (!this.isReady || this.summaryReqId !== undefined) return;
+    const reqId = this.reqId++;
+    this.summaryReqId = reqId;
+    this.send((api) => api.reqAccountSummary(reqId, 'All', ACCOUNT_SUMMARY_TAGS.join(',')));
   }
 
   subscribePositionPnl(account: string, conId: number): void {
-    const api = this.live();
     const key = positionKey(account, conId);
-    if (!api || this.pnlReqIdByKey.has(key)) return;
+    if (!this.isReady || this.pnlReqIdByKey.has(key)) return;
     const reqId = this.reqId++;
     this.pnlByReqId.set(reqId, { account, conId });
     this.pnlReqIdByKey.set(key, reqId);
-    api.reqPnLSingle(reqId, account, '', conId);
+    this.send((api) => api.reqPnLSingle(reqId, account, '', conId));
   }
 
   cancelPositionPnl(account: string, conId: number): void {
@@ -333,6 +429,6 @@ export class IbSession implements Session {
     if (reqId === undefined) return;
     this.pnlReqIdByKey.delete(key);
     this.pnlByReqId.delete(reqId);
-    this.live()?.cancelPnLSingle(reqId);
+    this.send((api) => api.cancelPnLSingle(reqId));
   }
 }

@@ -1,6 +1,7 @@
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Health } from '../domain/health.js';
+import { SYNC_STATES } from '../domain/sync-state.js';
 import { STREAMS } from '../domain/types.js';
 import type { Collector } from './collector.js';
 import { gauge } from './collector.js';
@@ -48,13 +49,78 @@ export function healthCollector(registry: Registry, health: Health, version: str
     'Unix time of the last message on each data stream (positions, executions, pnl, pnl_single, account_summary).',
     ['stream'],
   );
+  const state = gauge(
+    registry,
+    'ibkr_sync_state',
+    'Session state: 1 for the current one of disconnected, connecting, synchronising, live and degraded (socket up, IB server link lost), 0 for the others.',
+    ['state'],
+  );
+  const reconnects = counter(
+    'ibkr_gateway_reconnect_attempts_total',
+    'Connection attempts made after a failed attempt or a lost connection.',
+  );
+  const handshakeTimeouts = counter(
+    'ibkr_gateway_handshake_timeouts_total',
+    'Connections closed because the gateway accepted TCP but did not finish the API handshake in time (hung, or login pending).',
+  );
+  const heartbeatTimeouts = counter(
+    'ibkr_gateway_heartbeat_timeouts_total',
+    'Connections closed because two reqCurrentTime keepalive probes went unanswered.',
+  );
+  const rtt = gauge(
+    registry,
+    'ibkr_gateway_heartbeat_rtt_seconds',
+    'Round trip of the last answered reqCurrentTime keepalive probe.',
+    [],
+  );
+  const lastHeartbeat = gauge(
+    registry,
+    'ibkr_gateway_last_heartbeat_timestamp_seconds',
+    'Unix time of the last answered keepalive probe.',
+    [],
+  );
+  const farms = gauge(
+    registry,
+    'ibkr_gateway_farm_connected',
+    "Whether the gateway's data farm is connected (1) or broken (0), from IB notices 2103-2106, 2157 and 2158 on the current connection.",
+    ['farm'],
+  );
+  const competing = gauge(
+    registry,
+    'ibkr_gateway_competing_session',
+    'Whether IB reported a competing session (error 10197: the same user logged in elsewhere) and PnL data has not flowed since.',
+    [],
+  );
+  const storeErrors = counter(
+    'ibkr_store_errors_total',
+    'SQLite writes that failed; the event was dropped and the connection re-synced from the gateway.',
+  );
   const build = gauge(
     registry,
     'ibkr_exporter_build_info',
     'Build information of the exporter; the value is always 1.',
     ['version'],
   );
-  const all = [up, server, lastMessage, connects, disconnects, errors, protocolErrors, lastUpdate, build];
+  const all = [
+    up,
+    server,
+    lastMessage,
+    connects,
+    disconnects,
+    errors,
+    protocolErrors,
+    lastUpdate,
+    state,
+    reconnects,
+    handshakeTimeouts,
+    heartbeatTimeouts,
+    rtt,
+    lastHeartbeat,
+    farms,
+    competing,
+    storeErrors,
+    build,
+  ];
 
   return {
     name: 'health',
@@ -71,6 +137,15 @@ export function healthCollector(registry: Registry, health: Health, version: str
         const at = health.streams.get(stream);
         if (at !== undefined) lastUpdate.set({ stream }, seconds(at));
       }
+      for (const name of SYNC_STATES) state.set({ state: name }, health.state === name ? 1 : 0);
+      reconnects.inc(health.reconnectAttempts);
+      handshakeTimeouts.inc(health.handshakeTimeouts);
+      heartbeatTimeouts.inc(health.heartbeatTimeouts);
+      if (health.heartbeatRttMs !== undefined) rtt.set(seconds(health.heartbeatRttMs));
+      if (health.lastHeartbeatAt !== undefined) lastHeartbeat.set(seconds(health.lastHeartbeatAt));
+      for (const [farm, connected] of health.farms) farms.set({ farm }, connected ? 1 : 0);
+      competing.set(health.competingSession ? 1 : 0);
+      storeErrors.inc(health.storeErrors);
       build.set({ version }, 1);
     },
   };

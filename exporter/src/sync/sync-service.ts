@@ -15,14 +15,7 @@ import type {
   Stream,
 } from '../domain/types.js';
 import { positionKey } from '../domain/types.js';
-import {
-  CONNECTIVITY_LOST,
-  CONNECTIVITY_RESTORED_DATA_KEPT,
-  CONNECTIVITY_RESTORED_DATA_LOST,
-  DECODING_ERROR,
-  SERVER_CONNECTIVITY_BROKEN,
-  isInformational,
-} from '../ib/codes.js';
+import { classifyNotice, farmStatus } from '../ib/codes.js';
 import type { Session, SessionEvents } from '../ib/session.js';
 import type { RecordResult, Store } from '../store/store.js';
 
@@ -30,6 +23,9 @@ import type { RecordResult, Store } from '../store/store.js';
 export const BACKFILL_MARGIN_MS = 10 * 60_000;
 /** Stream timestamps are persisted at most this often; memory always has the exact time. */
 const STREAM_PERSIST_INTERVAL_MS = 1000;
+
+/** Thrown after a failed SQLite write was handled, to abandon the event that needed it. */
+class StoreFailure extends Error {}
 
 export interface SyncDeps {
   store: Store;
@@ -44,6 +40,9 @@ export class SyncService implements SessionEvents {
   /** Positions reported since reqPositions; at positionEnd the others are gone. */
   private reported?: Set<string>;
   private readonly persistedStreams = new Map<Stream, number>();
+  /** Answers still owed before the connection counts as caught up (state live). */
+  private awaitingPositions = false;
+  private awaitingBackfill?: number;
 
   constructor(private readonly deps: SyncDeps) {}
 
@@ -51,11 +50,29 @@ export class SyncService implements SessionEvents {
     this.session = session;
   }
 
+  connecting(retry: boolean): void {
+    const { health, now } = this.deps;
+    if (retry) health.reconnectAttempts += 1;
+    health.transition('connecting', now());
+  }
+
   ready(accounts: string[]): void {
     const { health, logger, now } = this.deps;
     health.connected(now(), accounts);
+    health.transition('handshaken', now());
     logger.info({ accounts }, 'gateway handshake complete');
     this.requestEverything();
+  }
+
+  heartbeat(rttMs: number): void {
+    this.deps.health.heartbeat(this.deps.now(), rttMs);
+  }
+
+  timedOut(kind: 'handshake' | 'heartbeat'): void {
+    const { health, logger } = this.deps;
+    if (kind === 'handshake') health.handshakeTimeouts += 1;
+    else health.heartbeatTimeouts += 1;
+    logger.warn({ kind }, 'gateway did not answer in time: reconnecting');
   }
 
   /** Everything a fresh connection (or a 1101 "data lost") needs. */
@@ -63,6 +80,7 @@ export class SyncService implements SessionEvents {
     const session = this.session;
     if (!session) return;
     this.reported = new Set();
+    this.awaitingPositions = true;
     session.requestPositions();
     this.backfill();
     for (const account of this.deps.health.accounts) session.requestAccountPnl(account);
@@ -72,7 +90,16 @@ export class SyncService implements SessionEvents {
 
   private backfill(): void {
     const last = this.deps.store.lastExecutionTime();
-    this.session?.requestExecutions(last === undefined ? undefined : last - BACKFILL_MARGIN_MS);
+    this.awaitingBackfill = this.session?.requestExecutions(
+      last === undefined ? undefined : last - BACKFILL_MARGIN_MS,
+    );
+  }
+
+  /** Live once the positions snapshot and the execution backfill of this connection are in. */
+  private maybeCaughtUp(): void {
+    if (this.awaitingPositions || this.awaitingBackfill !== undefined) return;
+    const { health, logger, now } = this.deps;
+    if (health.transition('caught_up', now())) logger.info('gateway sync is live');
   }
 
   closed(reason: string, expected: boolean): void {
@@ -81,7 +108,10 @@ export class SyncService implements SessionEvents {
     else if (health.gatewayUp) logger.warn({ reason }, 'gateway disconnected');
     else logger.debug({ reason }, 'gateway connection attempt failed');
     health.disconnected(now(), expected ? undefined : reason);
+    health.transition('closed', now());
     this.reported = undefined;
+    this.awaitingPositions = false;
+    this.awaitingBackfill = undefined;
   }
 
   message(): void {
@@ -89,6 +119,10 @@ export class SyncService implements SessionEvents {
   }
 
   position(incoming: PositionRecord): void {
+    this.guard(() => this.applyPosition(incoming));
+  }
+
+  private applyPosition(incoming: PositionRecord): void {
     const { store, portfolio, now } = this.deps;
     const at = now();
     const position = { ...incoming, updatedAt: at };
@@ -105,11 +139,13 @@ export class SyncService implements SessionEvents {
         { quantity: position.quantity, pnlChanged: false },
         at,
       );
-      store.savePosition(position, reason, at);
+      this.stored(() => store.savePosition(position, reason, at));
       portfolio.setPosition(position, reason ? at : undefined);
       if (position.quantity === 0 && previous?.pnl) {
         // A flat position has no live PnL subscription: its last readings would freeze.
-        store.savePositionPnl(position.account, position.contract.conId, undefined, undefined, at);
+        this.stored(() =>
+          store.savePositionPnl(position.account, position.contract.conId, undefined, undefined, at),
+        );
         portfolio.setPositionPnl(position.account, position.contract.conId, undefined);
       }
     }
@@ -124,6 +160,12 @@ export class SyncService implements SessionEvents {
   }
 
   positionEnd(): void {
+    this.guard(() => this.applyPositionEnd());
+    this.awaitingPositions = false;
+    this.maybeCaughtUp();
+  }
+
+  private applyPositionEnd(): void {
     const { store, portfolio, health, now } = this.deps;
     const reported = this.reported;
     this.reported = undefined;
@@ -134,7 +176,7 @@ export class SyncService implements SessionEvents {
       .filter((p) => accounts.has(p.account) && !reported.has(positionKey(p.account, p.contract.conId)))
       .map((p) => ({ account: p.account, conId: p.contract.conId }));
     if (gone.length > 0) {
-      store.deletePositions(gone);
+      this.stored(() => store.deletePositions(gone));
       for (const key of gone) {
         portfolio.removePosition(key.account, key.conId);
         this.session?.cancelPositionPnl(key.account, key.conId);
@@ -144,17 +186,24 @@ export class SyncService implements SessionEvents {
   }
 
   execution(execution: ExecutionRecord): void {
-    this.applyLedger(this.deps.store.recordExecution(execution));
-    this.streamUpdated('executions', this.deps.now());
+    this.guard(() => {
+      this.applyLedger(this.stored(() => this.deps.store.recordExecution(execution)));
+      this.streamUpdated('executions', this.deps.now());
+    });
   }
 
-  executionsEnd(): void {
-    this.streamUpdated('executions', this.deps.now());
+  executionsEnd(reqId: number): void {
+    this.guard(() => this.streamUpdated('executions', this.deps.now()));
+    if (reqId !== this.awaitingBackfill) return;
+    this.awaitingBackfill = undefined;
+    this.maybeCaughtUp();
   }
 
   commission(report: CommissionRecord): void {
-    this.applyLedger(this.deps.store.recordCommission(report));
-    this.streamUpdated('executions', this.deps.now());
+    this.guard(() => {
+      this.applyLedger(this.stored(() => this.deps.store.recordCommission(report)));
+      this.streamUpdated('executions', this.deps.now());
+    });
   }
 
   private applyLedger(result: RecordResult): void {
@@ -165,8 +214,13 @@ export class SyncService implements SessionEvents {
   }
 
   positionPnl(account: string, conId: number, reading: Omit<PositionPnl, 'updatedAt'>): void {
+    this.guard(() => this.applyPositionPnl(account, conId, reading));
+  }
+
+  private applyPositionPnl(account: string, conId: number, reading: Omit<PositionPnl, 'updatedAt'>): void {
     const { store, portfolio, now } = this.deps;
     const at = now();
+    this.dataFlows(reading.dailyPnl ?? reading.unrealizedPnl);
     this.streamUpdated('pnl_single', at);
     const view = portfolio.position(account, conId);
     if (!view || view.position.quantity === 0) return;
@@ -177,13 +231,18 @@ export class SyncService implements SessionEvents {
       { quantity: view.position.quantity, pnlChanged: true },
       at,
     );
-    store.savePositionPnl(account, conId, pnl, reason, at);
+    this.stored(() => store.savePositionPnl(account, conId, pnl, reason, at));
     portfolio.setPositionPnl(account, conId, pnl, reason ? at : undefined);
   }
 
   accountPnl(reading: Omit<AccountPnl, 'updatedAt'>): void {
+    this.guard(() => this.applyAccountPnl(reading));
+  }
+
+  private applyAccountPnl(reading: Omit<AccountPnl, 'updatedAt'>): void {
     const { store, portfolio, now } = this.deps;
     const at = now();
+    this.dataFlows(reading.dailyPnl ?? reading.unrealizedPnl);
     this.streamUpdated('pnl', at);
     const previous = portfolio.accountPnl.get(reading.account);
     if (
@@ -195,50 +254,88 @@ export class SyncService implements SessionEvents {
       return;
     }
     const pnl = { ...reading, updatedAt: at };
-    store.saveAccountPnl(pnl);
+    this.stored(() => store.saveAccountPnl(pnl));
     portfolio.setAccountPnl(pnl);
   }
 
   accountValue(reading: Omit<AccountValue, 'updatedAt'>): void {
+    this.guard(() => this.applyAccountValue(reading));
+  }
+
+  private applyAccountValue(reading: Omit<AccountValue, 'updatedAt'>): void {
     const { store, portfolio, now } = this.deps;
     const at = now();
     this.streamUpdated('account_summary', at);
     const previous = portfolio.accountValue(reading.account, reading.tag, reading.currency);
     if (previous?.value === reading.value) return;
     const value = { ...reading, updatedAt: at };
-    store.saveAccountValue(value);
+    this.stored(() => store.saveAccountValue(value));
     portfolio.setAccountValue(value);
   }
 
-  notice(code: number, message: string, reqId: number): void {
+  /** A real PnL number after IB's 10197 means the competing session is over. */
+  private dataFlows(value: number | undefined): void {
     const { health, logger } = this.deps;
-    health.error(code, message, isInformational(code));
-    // stoqey reports a message with the wrong field count as a client-side 505.
-    if (code === DECODING_ERROR) health.protocolError(message);
-    // Errors tied to a request (reqId ≥ 0) concern that request only, never the connection.
-    if (reqId >= 0) {
-      logger.warn({ code, reqId, message }, 'request failed');
-      return;
-    }
-    switch (code) {
-      case CONNECTIVITY_LOST:
-      case SERVER_CONNECTIVITY_BROKEN:
+    if (value === undefined || !health.competingSession) return;
+    health.competingSession = false;
+    logger.info('PnL data flows again: the competing session is over');
+  }
+
+  notice(code: number, message: string, reqId: number): void {
+    const { health, logger, now } = this.deps;
+    const action = classifyNotice(code, reqId);
+    health.error(code, message, action === 'error' || action === 'competing_session');
+    switch (action) {
+      case 'request_error':
+        logger.warn({ code, reqId, message }, 'request failed');
+        return;
+      case 'server_lost':
         health.serverLinkLost();
+        health.transition('server_lost', now());
         logger.warn({ code, message }, 'gateway lost its connection to IB');
         return;
-      case CONNECTIVITY_RESTORED_DATA_LOST:
+      case 'restored_data_lost':
         health.serverLinkRestored();
+        health.transition('server_restored', now());
         logger.info({ code, message }, 'IB connection restored, data lost: resubscribing');
         this.resubscribe();
         return;
-      case CONNECTIVITY_RESTORED_DATA_KEPT:
+      case 'restored_data_kept':
         health.serverLinkRestored();
+        health.transition('server_restored', now());
         logger.info({ code, message }, 'IB connection restored: backfilling executions');
         this.backfill();
+        this.maybeCaughtUp();
         return;
-      default:
-        if (isInformational(code)) logger.debug({ code, message }, 'gateway notice');
-        else logger.warn({ code, message }, 'gateway error');
+      case 'farm': {
+        const farm = farmStatus(code, message);
+        if (farm) health.farm(farm.farm, farm.connected);
+        else health.protocolError(`farm notice ${code} without a farm name`);
+        logger.debug({ code, message }, 'data farm notice');
+        return;
+      }
+      case 'competing_session':
+        health.competingSession = true;
+        logger.warn({ code, message }, 'competing session: the IB user is logged in elsewhere');
+        return;
+      case 'client_id_in_use':
+        // IB closes the socket itself; usually our previous session is not released yet.
+        logger.warn({ code, message }, 'client id in use: retrying the same id after the backoff delay');
+        this.session?.reconnect(`${code}: ${message}`);
+        return;
+      case 'reconnect':
+        this.session?.reconnect(`${code}: ${message}`);
+        return;
+      case 'decoding_error':
+        // stoqey reports a message with the wrong field count as a client-side 505.
+        health.protocolError(message);
+        logger.warn({ code, message }, 'undecodable gateway message dropped');
+        return;
+      case 'informational':
+        logger.debug({ code, message }, 'gateway notice');
+        return;
+      case 'error':
+        logger.warn({ code, message }, 'gateway error');
     }
   }
 
@@ -256,8 +353,35 @@ export class SyncService implements SessionEvents {
     this.deps.health.streamUpdated(stream, at);
     const persisted = this.persistedStreams.get(stream);
     if (persisted === undefined || at - persisted >= STREAM_PERSIST_INTERVAL_MS) {
-      this.deps.store.saveStreamUpdate(stream, at);
+      this.stored(() => this.deps.store.saveStreamUpdate(stream, at));
       this.persistedStreams.set(stream, at);
+    }
+  }
+
+  /**
+   * Runs a SQLite write. If it fails (disk full, I/O error) the event is abandoned before it
+   * reaches memory, and the connection is re-established: the gateway then sends positions and
+   * the execution backfill again, so nothing it can resend is lost.
+   */
+  private stored<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      const { health, logger } = this.deps;
+      health.storeErrors += 1;
+      health.lastError = `database write failed: ${error instanceof Error ? error.message : String(error)}`;
+      logger.error({ err: error }, 'database write failed: re-syncing from the gateway');
+      this.session?.reconnect('database write failed');
+      throw new StoreFailure('database write failed', { cause: error });
+    }
+  }
+
+  /** Ends an event abandoned by a failed write; anything else is the session's to report. */
+  private guard(apply: () => void): void {
+    try {
+      apply();
+    } catch (error) {
+      if (!(error instanceof StoreFailure)) throw error;
     }
   }
 }
