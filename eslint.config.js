@@ -20,4 +20,9 @@ export default tseslint.config(
     files: ['exporter/src/cli/**/*.ts', 'bench/**/*.ts', '{grafana,prometheus,k8s}/scripts/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Tests may print what they measured (detection and alert latencies) next to their verdict.
+    files: ['**/*.test.ts'],
+    rules: { 'no-console': ['error', { allow: ['info'] }] },
+  },
 );

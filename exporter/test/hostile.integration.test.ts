@@ -1,7 +1,9 @@
 // A broken or hostile gateway stream must never crash the exporter, put garbage on /metrics or
 // touch the ledger: bad messages are counted and dropped, an unusable stream is reconnected.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
-import { BASIC, scrape, useRig, valueOf, waitSynced } from './harness.js';
+import * as msg from '../src/sim/messages.js';
+import { BASIC, maskMetrics, scrape, useRig, valueOf, waitSynced } from './harness.js';
 
 describe('hostile gateway input', () => {
   const rig = useRig();
@@ -57,5 +59,32 @@ describe('hostile gateway input', () => {
     await vi.waitFor(() => expect(exporter.health.connects).toBe(2), { timeout: 10_000 });
     await waitSynced(exporter, BASIC);
     expect(valueOf(await scrape(exporter), 'ibkr_executions_total', { account: 'DU0000001' })).toBe(3);
+  });
+
+  it('exports unicode symbols and contracts it never saw with valid labels, and ignores unknown reqIds', async () => {
+    const { sim, exporter } = await rig.start('basic', 'unicode.db');
+    const symbol = 'トヨタ "7203"\\ ✓';
+    sim.sendRaw(
+      msg.position(
+        'DU0000001',
+        { conId: 987654321, symbol, secType: 'STK', exchange: 'TSEJ', currency: 'JPY', localSymbol: '7203' },
+        300,
+        2950.5,
+      ),
+    );
+    // PnL for a subscription nobody made, and a farm notice whose name is not one.
+    sim.sendRaw(['95', '777777', '5', '1', '2', '3', '4']);
+    sim.sendError(2104, 'Market data farm connection is OK:{evil="1"}');
+    await vi.waitFor(() => expect(exporter.portfolio.position('DU0000001', 987654321)).toBeDefined(), {
+      timeout: 5000,
+    });
+    const text = await (await fetch(`${exporter.url}/metrics`)).text();
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_position_quantity', { con_id: '987654321', symbol, currency: 'JPY' })).toBe(300);
+    expect(m.some((s) => s.labels.farm?.includes('evil'))).toBe(false);
+    // promtool is the arbiter of the exposition format (escaping of quotes and backslashes);
+    // the masked text leaves out prom-client's own nodejs_* families, which it lints.
+    execFileSync('promtool', ['check', 'metrics'], { input: maskMetrics(text) });
+    expect(valueOf(m, 'ibkr_gateway_up')).toBe(1);
   });
 });

@@ -1,11 +1,11 @@
 // Outbound pacing. IB disconnects a client that sends more than 50 messages per second (error
 // 100), counting every kind of message. A token bucket of BURST tokens refilled at RATE per second
-// bounds any one-second window to BURST + RATE = 35 messages, with room for timer jitter below
-// 40. stoqey has its own 40/s limiter, but fed at this rate it never queues, so what we send is
-// what goes out. Many reqPnLSingle subscriptions are therefore staggered, not burst.
+// bounds any one-second window to BURST + RATE = 34 messages, with room for timer jitter below
+// 40. stoqey has its own limiter (4 messages per 100 ms); a burst of 4 fits it, so it rarely
+// holds anything back. Many reqPnLSingle subscriptions are therefore staggered, not burst.
 
 export const PACER_RATE_PER_SECOND = 30;
-export const PACER_BURST = 5;
+export const PACER_BURST = 4;
 
 export interface PacerClock {
   now(): number;

@@ -100,6 +100,9 @@ export class IbSession implements Session {
   private readonly heartbeat = new Heartbeat();
   /** Whether this connection has answered a keepalive; then the backoff starts over. */
   private stable = false;
+  /** Requests handed to stoqey and not yet written to the socket (its limiter may hold some). */
+  private inFlight = 0;
+  private flushed: Array<() => void> = [];
   private reconnectTimer?: NodeJS.Timeout;
   private handshakeTimer?: NodeJS.Timeout;
   private keepaliveTimer?: NodeJS.Timeout;
@@ -144,7 +147,7 @@ export class IbSession implements Session {
       if (this.positionsSubscribed) this.send((a) => a.cancelPositions());
       let deadline: NodeJS.Timeout | undefined;
       await Promise.race([
-        this.pacer.whenDrained(),
+        this.pacer.whenDrained().then(() => this.whenFlushed()),
         new Promise((resolve) => (deadline = setTimeout(resolve, STOP_DRAIN_MS))),
       ]);
       clearTimeout(deadline);
@@ -221,6 +224,8 @@ export class IbSession implements Session {
     this.heartbeat.reset();
     this.pacer.clear();
     this.pacer = new Pacer();
+    this.inFlight = 0;
+    this.messageSent();
     if (this.api) {
       this.api.removeAllListeners();
       // stoqey emits 'error' for late socket errors; an EventEmitter without a listener would throw.
@@ -242,8 +247,24 @@ export class IbSession implements Session {
     const api = this.api;
     if (!api || !this.isReady) return;
     this.pacer.send(() => {
-      if (this.api === api && this.isReady) request(api);
+      if (this.api !== api || !this.isReady) return;
+      this.inFlight += 1;
+      request(api);
     }, urgent);
+  }
+
+  /** Resolves once stoqey has written every request handed to it (each request is one message). */
+  private whenFlushed(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.flushed.push(resolve));
+  }
+
+  private messageSent(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (this.inFlight > 0) return;
+    const waiting = this.flushed;
+    this.flushed = [];
+    for (const resolve of waiting) resolve();
   }
 
   private keepalive(): void {
@@ -275,6 +296,7 @@ export class IbSession implements Session {
 
   private listen(api: IBApi): void {
     this.on(api, EventName.received, () => this.events.message());
+    this.on(api, EventName.sent, () => this.messageSent());
     this.on(api, EventName.managedAccounts, (list: string) => {
       // "DU1," would give an empty account otherwise (stoqey pitfall §7.5).
       this.handshake.accounts = String(list ?? '')

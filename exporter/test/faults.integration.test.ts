@@ -1,0 +1,202 @@
+// Fault injection against the real client over real sockets: every way a gateway misbehaves in
+// production, and what the exporter must do about it (keep the socket, reconnect, resubscribe,
+// backfill) without losing or doubling a fill.
+import { describe, expect, it, vi } from 'vitest';
+import type { Exporter } from '../src/exporter.js';
+import { parseScenario } from '../src/sim/scenario.js';
+import { GatewaySimulator } from '../src/sim/server.js';
+import { fillStream, simLedger, storedLedger } from './ledger-check.js';
+import {
+  BASIC,
+  scrape,
+  startSim,
+  startTestExporter,
+  testConfig,
+  useRig,
+  valueOf,
+  waitSynced,
+} from './harness.js';
+
+const FAST = {
+  IBKR_KEEPALIVE_SECONDS: '1',
+  IBKR_HANDSHAKE_TIMEOUT: '1',
+  IBKR_RECONNECT_MIN_DELAY: '0.1',
+  IBKR_RECONNECT_MAX_DELAY: '0.5',
+};
+
+const waitState = (exporter: Exporter, state: string, timeout = 10_000) =>
+  vi.waitFor(() => expect(exporter.health.state).toBe(state), { timeout, interval: 10 });
+
+describe('fault injection', () => {
+  const rig = useRig();
+  const { track } = rig;
+
+  async function start(db: string, sim?: GatewaySimulator) {
+    const gateway = sim ?? track(await startSim('basic'));
+    const exporter = track(await startTestExporter(testConfig(gateway.port, `${rig.dir}/${db}`, FAST)));
+    return { sim: gateway, exporter };
+  }
+
+  it('recovers from a hard drop in the middle of the backfill with every fill stored once', async () => {
+    const sim = track(await startSim('basic'));
+    let dropped = false;
+    sim.on('request', (r) => {
+      // The gateway dies right as the first backfill is asked for: the answer never completes.
+      if (r.name === 'reqExecutions' && !dropped) {
+        dropped = true;
+        sim.dropConnections();
+      }
+    });
+    const { exporter } = await start('drop-backfill.db', sim);
+    await waitSynced(exporter, BASIC);
+    await waitState(exporter, 'live');
+    expect(dropped).toBe(true);
+    expect(exporter.health.connects).toBe(2);
+    expect(sim.requests.filter((r) => r.name === 'reqExecutions').length).toBe(2);
+    expect(storedLedger(`${rig.dir}/drop-backfill.db`)).toEqual(simLedger(sim));
+  });
+
+  it('declares a silent gateway dead after two unanswered keepalives and comes back live', async () => {
+    const { sim, exporter } = await start('silent.db');
+    await waitState(exporter, 'live');
+    await vi.waitFor(() => expect(exporter.health.lastHeartbeatAt).toBeDefined(), { timeout: 5000 });
+    const silentAt = Date.now();
+    sim.setSilent(true);
+    await vi.waitFor(() => expect(exporter.health.heartbeatTimeouts).toBe(1), { timeout: 10_000 });
+    const detectedMs = Date.now() - silentAt;
+    expect(exporter.health.gatewayUp).toBe(false);
+    // Reconnect attempts meet the same silence: TCP is accepted, the handshake never finishes.
+    await vi.waitFor(() => expect(exporter.health.handshakeTimeouts).toBeGreaterThanOrEqual(1), {
+      timeout: 10_000,
+    });
+    sim.setSilent(false);
+    await waitState(exporter, 'live');
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_gateway_heartbeat_timeouts_total')).toBe(1);
+    expect(valueOf(m, 'ibkr_gateway_handshake_timeouts_total')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(m, 'ibkr_gateway_reconnect_attempts_total')).toBeGreaterThanOrEqual(2);
+    expect(valueOf(m, 'ibkr_sync_state', { state: 'live' })).toBe(1);
+    expect(valueOf(m, 'ibkr_gateway_heartbeat_rtt_seconds')).toBeGreaterThanOrEqual(0);
+    console.info(`silent gateway detected after ${detectedMs} ms (keepalive 1 s)`);
+  });
+
+  it('keeps the socket through a 1100 → 1102 blip and backfills executions', async () => {
+    const { sim, exporter } = await start('blip.db');
+    await waitState(exporter, 'live');
+    sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
+    await waitState(exporter, 'degraded');
+    let m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_gateway_server_connected')).toBe(0);
+    expect(valueOf(m, 'ibkr_gateway_up')).toBe(1);
+    expect(valueOf(m, 'ibkr_sync_state', { state: 'degraded' })).toBe(1);
+    const restoredAt = Date.now();
+    sim.sendError(
+      1102,
+      'Connectivity between IB and Trader Workstation has been restored - data maintained.',
+    );
+    await sim.waitForRequest('reqExecutions', (r) => r.at >= restoredAt);
+    await waitState(exporter, 'live');
+    m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_gateway_server_connected')).toBe(1);
+    expect(exporter.health.connects).toBe(1);
+    expect(sim.requests.filter((r) => r.name === 'startApi')).toHaveLength(1);
+  });
+
+  it('resubscribes everything after 1100 → 1101 on the same socket', async () => {
+    const { sim, exporter } = await start('resubscribe.db');
+    await waitState(exporter, 'live');
+    sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
+    await waitState(exporter, 'degraded');
+    const restoredAt = Date.now();
+    sim.sendError(1101, 'Connectivity between IB and Trader Workstation has been restored - data lost.');
+    const after = (name: string) => sim.requests.filter((r) => r.name === name && r.at >= restoredAt);
+    await vi.waitFor(
+      () => {
+        expect(after('reqPositions')).toHaveLength(1);
+        expect(after('reqExecutions')).toHaveLength(1);
+        expect(after('reqPnL')).toHaveLength(1);
+        expect(after('reqAccountSummary')).toHaveLength(1);
+        expect(
+          after('reqPnLSingle')
+            .map((r) => r.conId)
+            .sort(),
+        ).toEqual([265598, 712345678, 76792991]);
+      },
+      { timeout: 5000 },
+    );
+    // Subscriptions IB dropped are not cancelled (there is nothing to cancel), and the socket stays.
+    expect(after('cancelPnLSingle')).toEqual([]);
+    await waitState(exporter, 'live');
+    expect(sim.requests.filter((r) => r.name === 'startApi')).toHaveLength(1);
+  });
+
+  it('waits and retries the same client id after 326', async () => {
+    const { sim, exporter } = await start('client-id.db');
+    await waitState(exporter, 'live');
+    const clients: Array<{ event: string; clientId: number | undefined }> = [];
+    sim.on('client', (e) => clients.push(e));
+    sim.holdClientId(1, 2);
+    sim.dropConnections();
+    await vi.waitFor(() => expect(exporter.health.connects).toBe(2), { timeout: 10_000 });
+    await waitState(exporter, 'live');
+    expect(clients.filter((c) => c.event === 'rejected').map((c) => c.clientId)).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect(sim.requests.filter((r) => r.name === 'startApi').map((r) => r.clientId)).toEqual([1, 1, 1, 1]);
+    expect(valueOf(await scrape(exporter), 'ibkr_gateway_errors_total', { code: '326' })).toBe(2);
+  });
+
+  it('stores fills made while the gateway restarts exactly once after the reconnect', async () => {
+    const db = `${rig.dir}/restart-fills.db`;
+    const { sim, exporter } = await start('restart-fills.db');
+    await waitState(exporter, 'live');
+    const fills = fillStream(sim, '0000f111.6554f3d4', 15);
+    await vi.waitFor(() => expect(fills.count).toBeGreaterThanOrEqual(10), { timeout: 5000 });
+    sim.restart(400);
+    await vi.waitFor(() => expect(exporter.health.gatewayUp).toBe(false), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.health.connects).toBe(2), { timeout: 10_000 });
+    await vi.waitFor(() => expect(fills.count).toBeGreaterThanOrEqual(60), { timeout: 5000 });
+    fills.stop();
+    await vi.waitFor(() => expect(storedLedger(db)).toEqual(simLedger(sim)), { timeout: 10_000 });
+    expect(storedLedger(db).execIds).toHaveLength(3 + fills.count);
+  });
+
+  it('never sends more than 40 messages in any second while subscribing 500 positions', async () => {
+    const scenario = parseScenario({
+      serverVersion: 176,
+      accounts: [{ id: 'DU0000500', baseCurrency: 'USD', pnl: { daily: 1, unrealized: 2, realized: 0 } }],
+      contracts: Array.from({ length: 500 }, (_, i) => ({
+        conId: 100_000 + i,
+        symbol: `S${i}`,
+        secType: 'STK',
+        exchange: 'SMART',
+        currency: 'USD',
+      })),
+      positions: Array.from({ length: 500 }, (_, i) => ({
+        account: 'DU0000500',
+        conId: 100_000 + i,
+        quantity: 10 + i,
+        avgCost: 20,
+        pnl: { daily: 1, unrealized: 2, realized: null, marketValue: 300 },
+      })),
+      executions: [],
+    });
+    const sim = track(await GatewaySimulator.start({ scenario }));
+    const { exporter } = await start('pacing.db', sim);
+    await vi.waitFor(
+      () => expect([...exporter.portfolio.positions.values()].filter((v) => v.pnl).length).toBe(500),
+      { timeout: 30_000, interval: 100 },
+    );
+    await waitState(exporter, 'live');
+    const times = sim.requests.filter((r) => r.name !== 'startApi').map((r) => r.at);
+    let worst = 0;
+    for (let i = 0, j = 0; j < times.length; j++) {
+      while ((times[j] ?? 0) - (times[i] ?? 0) > 1000) i++;
+      worst = Math.max(worst, j - i + 1);
+    }
+    expect(times.length).toBeGreaterThanOrEqual(503);
+    expect(worst).toBeLessThanOrEqual(40);
+    console.info(`500 positions: ${times.length} requests, at most ${worst} in any 1 s window`);
+  }, 60_000);
+});
