@@ -105,6 +105,8 @@ describe('fault injection', () => {
   it('resubscribes everything after 1100 → 1101 on the same socket', async () => {
     const { sim, exporter } = await start('resubscribe.db');
     await waitState(exporter, 'live');
+    // Paced subscriptions may still be on their way after "live"; let the first round finish.
+    await vi.waitFor(() => expect(sim.requests.filter((r) => r.name === 'reqPnLSingle')).toHaveLength(3));
     sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
     await waitState(exporter, 'degraded');
     const restoredAt = Date.now();

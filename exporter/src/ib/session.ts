@@ -243,13 +243,14 @@ export class IbSession implements Session {
   }
 
   /** Every request goes through the pacer, and only to the connection it was made for. */
-  private send(request: (api: IBApi) => void, urgent = false): void {
+  private send(request: (api: IBApi) => unknown, urgent = false): void {
     const api = this.api;
     if (!api || !this.isReady) return;
     this.pacer.send(() => {
       if (this.api !== api || !this.isReady) return;
       this.inFlight += 1;
-      request(api);
+      // A request that decided not to go after all sent nothing.
+      if (request(api) === false) this.inFlight -= 1;
     }, urgent);
   }
 
@@ -426,14 +427,18 @@ export class IbSession implements Session {
     if (!this.isReady || [...this.accountByPnlReqId.values()].includes(account)) return;
     const reqId = this.reqId++;
     this.accountByPnlReqId.set(reqId, account);
-    this.send((api) => api.reqPnL(reqId, account, ''));
+    // Queued subscriptions check they are still wanted: a 1101 may have forgotten them meanwhile.
+    this.send((api) => this.accountByPnlReqId.has(reqId) && api.reqPnL(reqId, account, ''));
   }
 
   requestAccountSummary(): void {
     if (!this.isReady || this.summaryReqId !== undefined) return;
     const reqId = this.reqId++;
     this.summaryReqId = reqId;
-    this.send((api) => api.reqAccountSummary(reqId, 'All', ACCOUNT_SUMMARY_TAGS.join(',')));
+    this.send(
+      (api) =>
+        this.summaryReqId === reqId && api.reqAccountSummary(reqId, 'All', ACCOUNT_SUMMARY_TAGS.join(',')),
+    );
   }
 
   subscribePositionPnl(account: string, conId: number): void {
@@ -442,7 +447,7 @@ export class IbSession implements Session {
     const reqId = this.reqId++;
     this.pnlByReqId.set(reqId, { account, conId });
     this.pnlReqIdByKey.set(key, reqId);
-    this.send((api) => api.reqPnLSingle(reqId, account, '', conId));
+    this.send((api) => this.pnlByReqId.has(reqId) && api.reqPnLSingle(reqId, account, '', conId));
   }
 
   cancelPositionPnl(account: string, conId: number): void {
