@@ -136,7 +136,14 @@ describe('HTTP API', () => {
       reconnect_attempts: 0,
       handshake_timeouts: 0,
       heartbeat_timeouts: 0,
-      gateway_restart: { enabled: false, state: 'idle' },
+      gateway_restart: {
+        enabled: false,
+        state: 'idle',
+        mode: null,
+        started_at: null,
+        finished_at: null,
+        message: null,
+      },
       streams: { positions: '2026-11-25T10:00:00.000Z' },
     });
   });

@@ -9,6 +9,7 @@ import type { MetricsEndpoint } from '../metrics/collector.js';
 import type { GatewayRestarter } from '../restart/restarter.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './http-error.js';
+import { restartStatusView } from './restart-routes.js';
 import { pnlSummary, positionsView, tradesView } from './views.js';
 
 export interface AppDeps {
@@ -94,7 +95,7 @@ export function createApp(deps: AppDeps): express.Express {
       reconnect_attempts: health.reconnectAttempts,
       handshake_timeouts: health.handshakeTimeouts,
       heartbeat_timeouts: health.heartbeatTimeouts,
-      gateway_restart: { enabled: deps.restarter.enabled, ...deps.restarter.status() },
+      gateway_restart: restartStatusView(deps.restarter.enabled, deps.restarter.status()),
       streams: Object.fromEntries([...health.streams].map(([stream, at]) => [stream, iso(at)])),
     });
   });
