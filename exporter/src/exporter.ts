@@ -10,13 +10,17 @@ import type { Config } from './config/config.js';
 import { Health } from './domain/health.js';
 import { Portfolio } from './domain/portfolio.js';
 import { createApp } from './http/app.js';
+import { openApiRouter } from './http/openapi.js';
+import { restartRouter } from './http/restart-routes.js';
 import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
 import { createMetricsEndpoint } from './metrics/collector.js';
 import { healthCollector } from './metrics/health-collector.js';
 import { positionCollector } from './metrics/position-collector.js';
-import { disabledRestarter } from './restart/restarter.js';
+import { createOrders } from './orders/create-orders.js';
+import { createRestarter } from './restart/create-restarter.js';
+import { restartCollector } from './restart/restart-collector.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { SyncService } from './sync/sync-service.js';
@@ -74,15 +78,21 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     sync.attach(session);
   }
 
+  const restarter = createRestarter(config.gateway, { logger, now });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const base = config.ib.baseCurrency;
+  // Orders: always routed (a read-only exporter answers 403); the order connection opens only
+  // when IBKR_READONLY=false.
+  const orders = createOrders({ config, database: store.database, health, registry, logger, now });
   const metrics = createMetricsEndpoint(
     registry,
     [
       positionCollector(registry, portfolio, base),
       accountCollector(registry, portfolio, base),
       healthCollector(registry, health, exporterVersion()),
+      restartCollector(registry, restarter),
+      orders.collector,
     ],
     (collector, error) => logger.error({ err: error, collector }, 'collector failed'),
   );
@@ -92,12 +102,16 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     health,
     portfolio,
     store,
-    // Restart implementations arrive with the restart API; the seam is here already.
-    restarter: disabledRestarter,
+    restarter,
     logger,
     baseCurrency: base,
     vncUrl: config.gateway.vncUrl,
     syncing: config.ib.autoSync,
+    routers: [
+      restartRouter({ restarter, token: config.api.token }),
+      orders.router,
+      openApiRouter(exporterVersion()),
+    ],
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, (error?: Error) =>
@@ -113,6 +127,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   );
 
   session?.start();
+  orders.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -126,6 +141,8 @@ export async function startExporter(config: Config, options: ExporterOptions = {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        restarter.close();
+        await orders.stop();
         await session?.stop();
         store.close();
         logger.info('exporter stopped');

@@ -53,6 +53,69 @@ describe('decodeRequest', () => {
     expect(decodeRequest(['4', '42', '', '', '2147483647'], { ...ctx, serverVersion: 193 }).orderId).toBe(42);
   });
 
+  it('decodes placeOrder with and without the version field (ORDER_CONTAINER, 145)', () => {
+    const contract = ['265598', 'AAPL', 'STK', '', '', '', '', 'SMART', '', 'USD', '', '', '', ''];
+    const order = [
+      'BUY',
+      '10',
+      'LMT',
+      '150.5',
+      '',
+      'DAY',
+      '',
+      'DU1',
+      '',
+      '0',
+      'ref-1',
+      '1',
+      '0',
+      '0',
+      '0',
+      '',
+      '0',
+      '1',
+    ];
+    const expected = {
+      name: 'placeOrder',
+      orderId: 7,
+      contract: { conId: 265598, symbol: 'AAPL', secType: 'STK', exchange: 'SMART', currency: 'USD' },
+      order: {
+        action: 'BUY',
+        totalQuantity: 10,
+        orderType: 'LMT',
+        lmtPrice: 150.5,
+        tif: 'DAY',
+        account: 'DU1',
+      },
+    };
+    const current = decodeRequest(['3', '7', ...contract, ...order], ctx);
+    expect(current).toMatchObject(expected);
+    expect(current.order).toMatchObject({ orderRef: 'ref-1', transmit: true, outsideRth: true });
+    expect(
+      decodeRequest(['3', '45', '7', ...contract, ...order], { ...ctx, serverVersion: 140 }),
+    ).toMatchObject(expected);
+  });
+
+  it('decodes reqContractDetails', () => {
+    const r = decodeRequest(
+      ['9', '8', '12', '', 'AAPL', 'OPT', '202612', '200', 'C', '100', 'SMART', '', 'USD', '', '', '0'],
+      ctx,
+    );
+    expect(r).toMatchObject({
+      name: 'reqContractDetails',
+      reqId: 12,
+      contract: {
+        conId: 0,
+        symbol: 'AAPL',
+        secType: 'OPT',
+        lastTradeDateOrContractMonth: '202612',
+        strike: 200,
+        right: 'C',
+        multiplier: 100,
+      },
+    });
+  });
+
   it('records unknown, empty and short messages without throwing', () => {
     expect(decodeRequest(['999', 'x'], ctx)).toMatchObject({ name: 'unknown', msgId: 999, fields: ['x'] });
     expect(decodeRequest([], ctx)).toMatchObject({ name: 'unknown', msgId: -1 });

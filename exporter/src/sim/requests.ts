@@ -6,8 +6,11 @@
 export const OUT = {
   placeOrder: 3,
   cancelOrder: 4,
+  reqOpenOrders: 5,
   reqExecutions: 7,
   reqIds: 8,
+  reqContractDetails: 9,
+  reqAllOpenOrders: 16,
   reqManagedAccts: 17,
   reqCurrentTime: 49,
   reqPositions: 61,
@@ -38,6 +41,36 @@ export interface ExecutionFilterFields {
   side: string;
 }
 
+/** The contract of reqContractDetails or placeOrder, as sent ("" and 0 = not given). */
+export interface RequestedContract {
+  conId: number;
+  symbol: string;
+  secType: string;
+  lastTradeDateOrContractMonth: string;
+  strike: number;
+  right: string;
+  multiplier: number;
+  exchange: string;
+  primaryExchange: string;
+  currency: string;
+  localSymbol: string;
+  tradingClass: string;
+}
+
+/** The order fields of placeOrder the simulator acts on. */
+export interface RequestedOrder {
+  action: string;
+  totalQuantity: number;
+  orderType: string;
+  /** undefined when sent empty (no limit price). */
+  lmtPrice: number | undefined;
+  tif: string;
+  account: string;
+  orderRef: string;
+  transmit: boolean;
+  outsideRth: boolean;
+}
+
 export interface RecordedRequest {
   /** Date.now() when it was received. */
   at: number;
@@ -56,12 +89,40 @@ export interface RecordedRequest {
   filter?: ExecutionFilterFields;
   orderId?: number;
   numIds?: number;
+  contract?: RequestedContract;
+  order?: RequestedOrder;
 }
 
 function int(text: string | undefined): number {
   const n = Number.parseInt(text ?? '', 10);
   return Number.isNaN(n) ? 0 : n;
 }
+
+function num(text: string | undefined): number {
+  const n = Number.parseFloat(text ?? '');
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** conId | symbol | secType | lastTradeDate | strike | right | multiplier | exchange | primaryExch | currency | localSymbol | tradingClass */
+function contractAt(f: (i: number) => string, at: number): RequestedContract {
+  return {
+    conId: int(f(at)),
+    symbol: f(at + 1),
+    secType: f(at + 2),
+    lastTradeDateOrContractMonth: f(at + 3),
+    strike: num(f(at + 4)),
+    right: f(at + 5),
+    multiplier: num(f(at + 6)),
+    exchange: f(at + 7),
+    primaryExchange: f(at + 8),
+    currency: f(at + 9),
+    localSymbol: f(at + 10),
+    tradingClass: f(at + 11),
+  };
+}
+
+/** Server version from which placeOrder has no version field (ORDER_CONTAINER). */
+const ORDER_CONTAINER = 145;
 
 /** Decodes one frame's fields. `serverVersion` matters for the layouts that changed with it. */
 export function decodeRequest(
@@ -122,9 +183,32 @@ export function decodeRequest(
       return { ...base, reqId: int(f(1)) };
     case 'reqIds':
       return { ...base, numIds: int(f(1)) };
-    case 'placeOrder':
-      // No version field since ORDER_CONTAINER (145).
-      return { ...base, orderId: int(f(0)) };
+    case 'placeOrder': {
+      // 3 | [version if v < ORDER_CONTAINER] | orderId | contract(12) | secIdType | secId | action |
+      // totalQuantity | orderType | lmtPrice | auxPrice | tif | ocaGroup | account | openClose | origin |
+      // orderRef | transmit | parentId | blockOrder | sweepToFill | displaySize | triggerMethod | outsideRth | …
+      const o = ctx.serverVersion < ORDER_CONTAINER ? 1 : 0;
+      const lmt = f(o + 18);
+      return {
+        ...base,
+        orderId: int(f(o)),
+        contract: contractAt(f, o + 1),
+        order: {
+          action: f(o + 15),
+          totalQuantity: num(f(o + 16)),
+          orderType: f(o + 17),
+          lmtPrice: lmt === '' || !Number.isFinite(Number(lmt)) ? undefined : Number(lmt),
+          tif: f(o + 20),
+          account: f(o + 22),
+          orderRef: f(o + 25),
+          transmit: f(o + 26) === '1',
+          outsideRth: f(o + 32) === '1',
+        },
+      };
+    }
+    case 'reqContractDetails':
+      // 9 | 8 | reqId | contract(12) | includeExpired | secIdType | secId | [issuerId]
+      return { ...base, reqId: int(f(1)), contract: contractAt(f, 2) };
     case 'cancelOrder':
       // The version field was dropped at CME_TAGGING_FIELDS (192).
       return { ...base, orderId: int(ctx.serverVersion < 192 ? f(1) : f(0)) };

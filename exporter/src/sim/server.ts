@@ -5,6 +5,8 @@ import type { Server, Socket } from 'node:net';
 import { accountSummaryMessages, executionMessages, pnlSingleMessage, positionMessage } from './answers.js';
 import { formatConnectionTime } from './ib-time.js';
 import * as msg from './messages.js';
+import * as om from './order-messages.js';
+import { OrderDesk } from './orders.js';
 import { seededRandom } from './random-walk.js';
 import { decodeRequest } from './requests.js';
 import { encodeFrame } from './wire.js';
@@ -50,6 +52,8 @@ const DUPLICATE_CLIENT_ID = 326;
 export class GatewaySimulator {
   readonly requests: RecordedRequest[] = [];
   readonly state: SimState;
+  /** Contract lookup, orders and fills (placeOrder, cancelOrder, reqContractDetails, open orders). */
+  readonly orders: OrderDesk;
   private readonly sessions = new Set<ClientSession>();
   private readonly events = new EventEmitter<SimulatorEvents>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -58,6 +62,8 @@ export class GatewaySimulator {
   private readonly now: () => number;
   private silent = false;
   private down = false;
+  /** Client id → startApi attempts still to refuse with 326 (a gateway that has not released it). */
+  private readonly heldClientIds = new Map<number, number>();
   private stopping: Promise<void> | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
 
@@ -72,6 +78,17 @@ export class GatewaySimulator {
     this.log = opts.log ?? (() => {});
     this.now = opts.now ?? Date.now;
     this.timeline = new Timeline(scenario.timeline, (e) => this.runEvent(e));
+    this.orders = new OrderDesk(
+      {
+        state: this.state,
+        send: (clientId, build) => {
+          for (const s of this.startedSessions()) if (s.clientId === clientId) s.send(build(s.serverVersion));
+        },
+        fill: (execution) => this.addExecution(execution),
+        log: this.log,
+      },
+      scenario.nextValidOrderId,
+    );
     this.events.setMaxListeners(0);
     server.on('connection', (socket: Socket) => this.onConnection(socket));
     server.on('error', (err) => this.log(`server error: ${err.message}`));
@@ -81,6 +98,7 @@ export class GatewaySimulator {
       this.tickTimer = setInterval(() => {
         this.state.tick(volatility, random);
         this.pushAllPnl();
+        this.orders.sweep();
       }, intervalMs);
     }
   }
@@ -162,6 +180,12 @@ export class GatewaySimulator {
     }
   }
 
+  /** Sets the price market orders fill at, and fills resting limit orders it makes marketable. */
+  setPrice(conId: number, price: number): void {
+    if (!this.state.contracts.has(conId)) throw new Error(`setPrice: unknown conId ${conId}`);
+    this.orders.setPrice(conId, price);
+  }
+
   /** Replaces PnL values (null = unset) of a position (with conId) or of the account, and pushes them. */
   updatePnl(update: { account: string; conId?: number } & Partial<PnlValues>): void {
     this.state.setPnl(update);
@@ -196,6 +220,14 @@ export class GatewaySimulator {
   /** Hard-closes every client socket; the server keeps accepting. */
   dropConnections(): void {
     for (const s of this.sessions) s.destroy();
+  }
+
+  /**
+   * The next `attempts` startApi calls with this client id get error 326 and a closed socket, as
+   * when a real gateway has not yet noticed that the id's previous connection is gone.
+   */
+  holdClientId(clientId: number, attempts = 1): void {
+    this.heldClientIds.set(clientId, attempts);
   }
 
   /** A hung Gateway: sockets stay open, nothing is sent; requests are still recorded. */
@@ -300,7 +332,9 @@ export class GatewaySimulator {
 
   private onStartApi(s: ClientSession, clientId: number): void {
     if (s.started) return;
-    const taken = this.startedSessions().some((other) => other.clientId === clientId);
+    const held = this.heldClientIds.get(clientId) ?? 0;
+    if (held > 0) this.heldClientIds.set(clientId, held - 1);
+    const taken = held > 0 || this.startedSessions().some((other) => other.clientId === clientId);
     if (taken) {
       s.send(
         msg.errMsg(
@@ -318,7 +352,7 @@ export class GatewaySimulator {
     s.clientId = clientId;
     s.started = true;
     s.send(msg.managedAccounts(this.state.accountIds()));
-    s.send(msg.nextValidId(this.scenario.nextValidOrderId));
+    s.send(msg.nextValidId(this.orders.nextValidId()));
     for (const [code, text] of CONNECT_NOTICES) s.send(msg.errMsg(s.serverVersion, -1, code, text));
     this.log(`${s.label}: started (server version ${s.serverVersion})`);
     this.emitClient('started', s);
@@ -332,7 +366,25 @@ export class GatewaySimulator {
         s.send(msg.currentTime(Math.floor(this.now() / 1000)));
         return;
       case 'reqIds':
-        s.send(msg.nextValidId(this.scenario.nextValidOrderId));
+        s.send(msg.nextValidId(this.orders.nextValidId()));
+        return;
+      case 'reqContractDetails':
+        for (const m of this.orders.contractDetails(v, r)) s.send(m);
+        return;
+      case 'placeOrder':
+        if (s.clientId !== undefined) this.orders.place(s.clientId, r);
+        return;
+      case 'cancelOrder':
+        if (s.clientId !== undefined && r.orderId !== undefined) this.orders.cancel(s.clientId, r.orderId);
+        return;
+      case 'reqOpenOrders':
+      case 'reqAllOpenOrders':
+        for (const o of this.orders.open(r.name === 'reqOpenOrders' ? s.clientId : undefined)) {
+          const contract = this.state.contracts.get(o.conId);
+          if (contract) s.send(om.openOrder(v, o, contract));
+          s.send(om.orderStatus(v, o));
+        }
+        s.send(om.openOrderEnd());
         return;
       case 'reqManagedAccts':
         s.send(msg.managedAccounts(this.state.accountIds()));
@@ -351,8 +403,12 @@ export class GatewaySimulator {
         const matching = this.state.matchingExecutions(r.filter, (t) =>
           this.log(`${s.label}: reqExecutions time ${JSON.stringify(t)} not understood, ignored`),
         );
+        // Corked, the answer leaves in a few large writes instead of one syscall per message: a
+        // 100,000-fill backfill (bench/) would otherwise be paced by the simulator, not the client.
+        s.socket.cork();
         for (const e of matching) for (const m of executionMessages(this.state, e, reqId, v)) s.send(m);
         s.send(msg.execDetailsEnd(reqId));
+        s.socket.uncork();
         return;
       }
       case 'reqPnL':
@@ -383,7 +439,7 @@ export class GatewaySimulator {
         if (r.reqId !== undefined) s.summaries.delete(r.reqId);
         return;
       default:
-        // placeOrder, cancelOrder and everything unknown: recorded, not answered.
+        // Everything unknown: recorded, not answered.
         return;
     }
   }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommissionRecord, ContractInfo, ExecutionRecord } from '../domain/types.js';
 import { SqliteStore } from './sqlite-store.js';
+import { loadMigrations } from './migrate.js';
 
 const AAPL: ContractInfo = { conId: 265598, symbol: 'AAPL', secType: 'STK', currency: 'USD', multiplier: 1 };
 const CALL: ContractInfo = {
@@ -72,7 +73,7 @@ describe('SqliteStore', () => {
     store.close();
     const db = new Database(path(), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().at(-1)?.version);
     db.close();
     store = new SqliteStore({ path: path() });
   });

@@ -69,6 +69,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   private readonly db: Db;
   private readonly stmt: Record<string, Statement>;
+  /** Runs fn in one transaction. Built once: db.transaction() builds its wrappers anew on every call (bench: ingest). */
+  private readonly atomic: <T>(fn: () => T) => T;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -80,6 +82,8 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = this.prepare();
+    const inTransaction = this.db.transaction((fn: () => unknown) => fn());
+    this.atomic = <T>(fn: () => T): T => inTransaction(fn) as T;
   }
 
   private prepare(): Record<string, Statement> {
@@ -142,7 +146,7 @@ export class SqliteStore implements Store {
   }
 
   recordExecution(execution: ExecutionRecord): RecordResult {
-    return this.db.transaction((): RecordResult => {
+    return this.atomic((): RecordResult => {
       const existing = this.stmt.execById!.get(execution.baseExecId) as Row | undefined;
       const decision = decideRevision(
         existing ? { revision: existing.revision as number } : undefined,
@@ -181,11 +185,11 @@ export class SqliteStore implements Store {
       }
       if (report) this.applyContribution(contribution(execution, report), +1, changed);
       return { decision, ledger: [...changed.values()], executionCounts };
-    })();
+    });
   }
 
   recordCommission(report: CommissionRecord): RecordResult {
-    return this.db.transaction((): RecordResult => {
+    return this.atomic((): RecordResult => {
       const existing = this.reportFor(report.baseExecId);
       const decision = decideRevision(existing, report);
       if (decision === 'ignore') return { decision, ledger: [], executionCounts: [] };
@@ -203,7 +207,7 @@ export class SqliteStore implements Store {
       });
       if (owner) this.applyContribution(contribution(owner, report), +1, changed);
       return { decision, ledger: [...changed.values()], executionCounts: [] };
-    })();
+    });
   }
 
   private reportFor(baseExecId: string): CommissionRecord | undefined {
@@ -256,7 +260,7 @@ export class SqliteStore implements Store {
   }
 
   savePosition(position: PositionRecord, snapshot: SnapshotReason | undefined, now: number): void {
-    this.db.transaction(() => {
+    this.atomic(() => {
       this.upsertContract(position.contract);
       this.stmt.upsertPosition!.run({
         account: position.account,
@@ -266,7 +270,7 @@ export class SqliteStore implements Store {
         updatedAt: position.updatedAt,
       });
       if (snapshot) this.snapshot(position.account, position.contract.conId, snapshot, now);
-    })();
+    });
   }
 
   savePositionPnl(
@@ -276,7 +280,7 @@ export class SqliteStore implements Store {
     snapshot: SnapshotReason | undefined,
     now: number,
   ): void {
-    this.db.transaction(() => {
+    this.atomic(() => {
       this.stmt.updatePositionPnl!.run({
         account,
         conId,
@@ -287,7 +291,7 @@ export class SqliteStore implements Store {
         updatedAt: nul(pnl?.updatedAt),
       });
       if (snapshot) this.snapshot(account, conId, snapshot, now);
-    })();
+    });
   }
 
   private snapshot(account: string, conId: number, reason: SnapshotReason, now: number): void {
@@ -296,9 +300,9 @@ export class SqliteStore implements Store {
   }
 
   deletePositions(keys: Array<{ account: string; conId: number }>): void {
-    this.db.transaction(() => {
+    this.atomic(() => {
       for (const key of keys) this.stmt.deletePosition!.run(key.account, key.conId);
-    })();
+    });
   }
 
   saveAccountValue(value: AccountValue): void {
@@ -415,6 +419,11 @@ export class SqliteStore implements Store {
       commissionCurrency: opt(row.commission_currency as string | null),
       realizedPnl: opt(row.realized_pnl as string | null),
     }));
+  }
+
+  /** The open connection, for the stores of other concerns (orders) that share this file and its migrations. */
+  get database(): Db {
+    return this.db;
   }
 
   isOpen(): boolean {

@@ -1,0 +1,169 @@
+// The exporter image (repository root Dockerfile and .dockerignore). No Docker engine here, so
+// the structure is checked with dockerfile-ast, and the image's CMD and HEALTHCHECK commands are
+// run for real from the checkout with the image's environment.
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  envs,
+  flag,
+  jsonWords,
+  labels,
+  ofKeyword,
+  parseDockerfile,
+  pinnedTag,
+  runScripts,
+} from './test-support/dockerfile.js';
+import { ROOT } from './scripts/manifests.js';
+
+const dockerfile = parseDockerfile(join(ROOT, 'Dockerfile'));
+const build = dockerfile.stages[0];
+const runtime = dockerfile.stages.at(-1);
+
+describe('exporter Dockerfile', () => {
+  it('builds in one stage and runs in another, both from a pinned Node image', () => {
+    expect(dockerfile.stages).toHaveLength(2);
+    expect(build?.name).toBe('build');
+    for (const stage of dockerfile.stages) expect(pinnedTag(stage.image)).toMatch(/^20\.\d+\.\d+/);
+  });
+
+  it('compiles better-sqlite3 and installs production dependencies only in the build stage', () => {
+    const scripts = runScripts(build ?? { image: '', name: null, instructions: [] }).join('\n');
+    expect(scripts).toMatch(/npm_config_build_from_source=true npm ci --omit=dev/);
+    expect(scripts).toContain("require('better-sqlite3')");
+    expect(scripts).toMatch(/apt-get install[^\n]*g\+\+/);
+    // The runtime stage gets the node_modules, not a compiler.
+    const copies = ofKeyword(runtime ?? build!, 'COPY');
+    expect(
+      copies.some((c) => flag(c, 'from') === 'build' && c.getArgumentsContent()?.includes('node_modules')),
+    ).toBe(true);
+    expect(runScripts(runtime!).join('\n')).not.toMatch(/apt-get|npm (ci|install)/);
+  });
+
+  it('runs as a numeric non-root user with a health check and OCI labels', () => {
+    const users = ofKeyword(runtime!, 'USER').map((u) => u.getArgumentsContent());
+    expect(users.at(-1)).toBe('1000:1000');
+    expect(dockerfile.keywords.lastIndexOf('USER')).toBeGreaterThan(dockerfile.keywords.lastIndexOf('RUN'));
+    expect(ofKeyword(runtime!, 'HEALTHCHECK')).toHaveLength(1);
+    expect([...labels(runtime!).keys()].sort()).toEqual(
+      [
+        'org.opencontainers.image.description',
+        'org.opencontainers.image.licenses',
+        'org.opencontainers.image.revision',
+        'org.opencontainers.image.source',
+        'org.opencontainers.image.title',
+        'org.opencontainers.image.version',
+      ].sort(),
+    );
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+      license: string;
+    };
+    expect(dockerfile.args.get('VERSION')).toBe(pkg.version);
+    expect(labels(runtime!).get('org.opencontainers.image.licenses')).toBe(pkg.license);
+    expect(ofKeyword(runtime!, 'EXPOSE').map((e) => e.getArgumentsContent())).toEqual([
+      envs(runtime!).get('IBKR_HTTP_PORT'),
+    ]);
+  });
+
+  it('sends only the sources to the build context', () => {
+    const lines = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    // An allow-list: everything excluded first, then the few inputs re-included.
+    expect(lines[0]).toBe('*');
+    expect(lines.filter((l) => l.startsWith('!')).sort()).toEqual(
+      ['!exporter/src/', '!package-lock.json', '!package.json', '!tsconfig.json'].sort(),
+    );
+    expect(lines).toContain('exporter/src/**/*.test.ts');
+    // Every COPY source of the runtime stage is inside the allow-list.
+    const sources = ofKeyword(runtime!, 'COPY')
+      .filter((c) => flag(c, 'from') === undefined)
+      .flatMap((c) =>
+        c
+          .getArguments()
+          .slice(0, -1)
+          .map((a) => a.getValue()),
+      )
+      .filter((s) => !s.startsWith('--'));
+    for (const source of sources) {
+      expect(
+        lines.some((l) => l.startsWith('!') && source.replace(/\/$/, '') === l.slice(1).replace(/\/$/, '')),
+      ).toBe(true);
+    }
+  });
+});
+
+describe('exporter image commands, run from the checkout', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('CMD serves /readyz, HEALTHCHECK passes, and SIGTERM stops it cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exporter-image-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const [command, ...args] = jsonWords(ofKeyword(runtime!, 'CMD')[0]!);
+    expect(command).toBe('node');
+    // The image's environment, with the ledger in a temporary directory, a free port and no
+    // gateway to connect to.
+    const env = {
+      ...process.env,
+      ...Object.fromEntries(envs(runtime!)),
+      NODE_ENV: 'production',
+      IBKR_DB_PATH: join(dir, 'ibkr.db'),
+      IBKR_HTTP_HOST: '127.0.0.1',
+      IBKR_HTTP_PORT: '0',
+      IBKR_AUTO_SYNC: 'false',
+      IBKR_LOG_LEVEL: 'info',
+    };
+    const child: ChildProcess = spawn(command!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(
+        () => reject(new Error(`no "exporter listening" line within 20 s:\n${out}`)),
+        20_000,
+      );
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+        if (match?.[1] !== undefined) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.on('exit', () => reject(new Error(`exited before listening:\n${out}`)));
+    });
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    const healthcheck = ofKeyword(runtime!, 'HEALTHCHECK')[0]!;
+    const words = healthcheck.getArguments().map((a) => a.getValue());
+    const cmdAt = words.indexOf('CMD');
+    const probe = JSON.parse(words.slice(cmdAt + 1).join(' ')) as string[];
+    const port = new URL(url).port;
+    const result = spawnSync(probe[0]!, probe.slice(1), {
+      env: { ...env, IBKR_HTTP_PORT: port },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    // And it fails when nothing answers, so it is not a no-op.
+    const down = spawnSync(probe[0]!, probe.slice(1), {
+      env: { ...env, IBKR_HTTP_PORT: '1' },
+      encoding: 'utf8',
+    });
+    expect(down.status).toBe(1);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
