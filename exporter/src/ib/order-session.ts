@@ -1,8 +1,9 @@
 // The order connection: a second @stoqey/ib client on IBKR_ORDER_CLIENT_ID, separate from the
 // sync connection so order traffic never competes with (or is replayed into) the sync session.
-// Same rules as session.ts: a fresh IBApi per connection, requests only on a live, handshaken
-// connection (stoqey would queue them and replay them on the next session: an order placed twice).
-import { EventName, IBApi, OrderAction, OrderType } from '@stoqey/ib';
+// Its life is connection.ts's, as for the sync connection: a fresh IBApi per connection, keepalive
+// probes, paced requests only on a live, handshaken connection (stoqey would queue them and
+// replay them on the next session: an order placed twice).
+import { EventName, OrderAction, OrderType } from '@stoqey/ib';
 import type { CommissionReport, Contract, ContractDetails, Execution, Order, OrderState } from '@stoqey/ib';
 import type { CommissionRecord, ContractInfo, ExecutionRecord } from '../domain/types.js';
 import {
@@ -11,8 +12,9 @@ import {
   CONNECTIVITY_RESTORED_DATA_LOST,
   SERVER_CONNECTIVITY_BROKEN,
 } from './codes.js';
+import { IbConnection } from './connection.js';
+import type { ConnectionHooks, Listen } from './connection.js';
 import { ibDouble, ibInt, toCommissionRecord, toContractInfo, toExecutionRecord } from './normalize.js';
-import { guardSocket } from './socket-guard.js';
 
 /** IB's answer to reqContractDetails for a contract it does not know (bound to the reqId). */
 export const NO_SECURITY_DEFINITION = 200;
@@ -114,7 +116,11 @@ export interface OrderSessionOptions {
   reconnectMaxMs: number;
   /** A gateway that accepts TCP but never finishes the handshake is dropped after this. */
   handshakeTimeoutMs: number;
+  /** Interval of the keepalive probes that detect a hung gateway; none when undefined. */
+  keepaliveMs?: number;
   timeZone?: string;
+  /** Randomness of the reconnect jitter; tests may pin it. */
+  random?: () => number;
 }
 
 interface Lookup {
@@ -128,24 +134,27 @@ interface Lookup {
 const FIRST_REQ_ID = 1_900_000_000;
 
 export class IbOrderSession implements OrderGateway {
-  private api?: IBApi;
-  private running = false;
-  private handshake: { accounts?: string[]; nextId?: number } = {};
-  private isReady = false;
+  private readonly connection: IbConnection;
   private serverConnected = false;
   private nextOrderId = 0;
   private reqId = FIRST_REQ_ID;
   private knownAccounts: string[] = [];
-  private reconnectDelayMs: number;
-  private reconnectTimer?: NodeJS.Timeout;
-  private handshakeTimer?: NodeJS.Timeout;
   private readonly lookups = new Map<number, Lookup>();
 
   constructor(
     private readonly options: OrderSessionOptions,
     private readonly events: OrderSessionEvents,
   ) {
-    this.reconnectDelayMs = options.reconnectMinMs;
+    const hooks: ConnectionHooks = {
+      listen: (on) => this.listen(on),
+      ready: (accounts, nextValidId) => this.ready(accounts, nextValidId),
+      timedOut: (kind) => events.notice(-1, `order connection: ${kind} timed out`),
+      // Pending lookups belong to the connection that sent them: they fail with it.
+      detached: (reason) => this.detached(reason),
+      closed: (reason) => events.closed(reason),
+      problem: (message) => events.notice(-1, message),
+    };
+    this.connection = new IbConnection({ ...options, name: 'order' }, hooks);
   }
 
   get clientId(): number {
@@ -153,7 +162,7 @@ export class IbOrderSession implements OrderGateway {
   }
 
   get live(): boolean {
-    return this.isReady && this.serverConnected;
+    return this.connection.ready && this.serverConnected;
   }
 
   get accounts(): readonly string[] {
@@ -161,30 +170,16 @@ export class IbOrderSession implements OrderGateway {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.connect();
+    this.connection.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.reconnectTimer);
-    const api = this.api;
-    if (!api) return;
-    const closed = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 1000);
-      api.once(EventName.disconnected, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    api.disconnect();
-    await closed;
-    this.teardown('order connection stopped');
+  /** Lets orders and cancels already queued go out (for at most 2 s), then closes for good. */
+  stop(): Promise<void> {
+    return this.connection.stop('order connection stopped');
   }
 
   resolveContract(query: ContractQuery, timeoutMs: number): Promise<ContractMatch[]> {
-    const api = this.liveApi();
+    this.assertLive();
     const reqId = this.reqId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -192,26 +187,29 @@ export class IbOrderSession implements OrderGateway {
         reject(new LookupTimeoutError(timeoutMs));
       }, timeoutMs);
       this.lookups.set(reqId, { matches: [], resolve, reject, timer });
-      api.reqContractDetails(reqId, {
-        symbol: query.symbol,
-        secType: query.secType as Contract['secType'],
-        exchange: query.exchange,
-        currency: query.currency,
-        lastTradeDateOrContractMonth: query.lastTradeDateOrContractMonth,
-        strike: query.strike,
-        right: query.right as Contract['right'],
-        multiplier: query.multiplier,
-      });
+      // Dropped unsent if the connection closes first; detached() then fails the lookup.
+      this.connection.send((api) =>
+        api.reqContractDetails(reqId, {
+          symbol: query.symbol,
+          secType: query.secType as Contract['secType'],
+          exchange: query.exchange,
+          currency: query.currency,
+          lastTradeDateOrContractMonth: query.lastTradeDateOrContractMonth,
+          strike: query.strike,
+          right: query.right as Contract['right'],
+          multiplier: query.multiplier,
+        }),
+      );
     });
   }
 
   reserveOrderId(): number {
-    this.liveApi();
+    this.assertLive();
     return this.nextOrderId++;
   }
 
   placeOrder(orderId: number, ticket: OrderTicket): void {
-    const api = this.liveApi();
+    this.assertLive();
     const order: Order = {
       action: ticket.action === 'BUY' ? OrderAction.BUY : OrderAction.SELL,
       orderType: ticket.orderType === 'LMT' ? OrderType.LMT : OrderType.MKT,
@@ -224,73 +222,31 @@ export class IbOrderSession implements OrderGateway {
       // An empty transmit field would leave the order unsent in TWS.
       transmit: true,
     };
-    api.placeOrder(orderId, { conId: ticket.conId, exchange: ticket.exchange }, order);
+    // Orders jump the pacer's queue: a queued order is dropped, never replayed, if the connection
+    // closes before its turn, and an order must not wait behind routine requests anyway.
+    this.connection.send(
+      (api) => api.placeOrder(orderId, { conId: ticket.conId, exchange: ticket.exchange }, order),
+      true,
+    );
   }
 
   cancelOrder(orderId: number): void {
-    this.liveApi().cancelOrder(orderId);
+    this.assertLive();
+    this.connection.send((api) => api.cancelOrder(orderId), true);
   }
 
-  private liveApi(): IBApi {
-    if (!this.live || !this.api) throw new GatewayNotLiveError();
-    return this.api;
+  private assertLive(): void {
+    if (!this.live) throw new GatewayNotLiveError();
   }
 
-  private connect(): void {
-    this.teardown('reconnecting');
-    const api = new IBApi({ host: this.options.host, port: this.options.port });
-    this.api = api;
-    this.handshake = {};
-    this.listen(api);
-    if (!guardSocket(api, (reason) => this.events.notice(-1, reason))) {
-      this.events.notice(-1, 'socket guard not installed: @stoqey/ib internals changed');
-    }
-    this.handshakeTimer = setTimeout(() => {
-      if (this.api !== api || this.isReady) return;
-      this.events.notice(-1, `order connection: no handshake within ${this.options.handshakeTimeoutMs} ms`);
-      api.disconnect();
-    }, this.options.handshakeTimeoutMs);
-    api.connect(this.options.clientId);
-  }
-
-  /** Drops the old client and fails pending lookups: their answers can never arrive now. */
-  private teardown(reason: string): void {
-    this.isReady = false;
+  /** Fails pending lookups: their answers can never arrive now. */
+  private detached(reason: string): void {
     this.serverConnected = false;
-    clearTimeout(this.handshakeTimer);
     for (const [reqId, lookup] of this.lookups) {
       clearTimeout(lookup.timer);
       lookup.reject(new Error(`contract lookup aborted: ${reason}`));
       this.lookups.delete(reqId);
     }
-    if (this.api) {
-      this.api.removeAllListeners();
-      this.api.on(EventName.error, () => undefined);
-      this.api = undefined;
-    }
-  }
-
-  private scheduleReconnect(): void {
-    if (!this.running) return;
-    clearTimeout(this.reconnectTimer);
-    const delay = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.options.reconnectMaxMs);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  /** Registers a listener that can never throw into stoqey's decoder loop. */
-  private on(api: IBApi, event: EventName, handler: (...args: never[]) => void): void {
-    (api as unknown as NodeJS.EventEmitter).on(event, (...args: unknown[]) => {
-      if (this.api !== api) return;
-      try {
-        (handler as (...a: unknown[]) => void)(...args);
-      } catch (error) {
-        this.events.notice(
-          -1,
-          `${event} handler failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-    });
   }
 
   /** Our own orders only: with several clients a gateway may report others' too. */
@@ -298,34 +254,19 @@ export class IbOrderSession implements OrderGateway {
     return clientId === undefined || clientId === this.options.clientId;
   }
 
-  private listen(api: IBApi): void {
-    this.on(api, EventName.managedAccounts, (list: string) => {
-      this.handshake.accounts = String(list ?? '')
-        .split(',')
-        .map((a) => a.trim())
-        .filter((a) => a.length > 0);
-      this.maybeReady();
-    });
-    this.on(api, EventName.nextValidId, (orderId: number) => {
+  private listen(on: Listen): void {
+    on(EventName.nextValidId, (orderId: number) => {
       // Never go backwards: a late reqIds answer must not reuse an id already sent.
       this.nextOrderId = Math.max(this.nextOrderId, orderId);
-      this.handshake.nextId = orderId;
-      this.maybeReady();
     });
-    this.on(api, EventName.disconnected, () => {
-      const wasReady = this.isReady;
-      this.teardown('gateway connection closed');
-      this.events.closed(wasReady ? 'order connection closed' : 'order connection failed');
-      this.scheduleReconnect();
-    });
-    this.on(api, EventName.info, (message: string, code: number) => {
+    on(EventName.info, (message: string, code: number) => {
       if (code === CONNECTIVITY_LOST || code === SERVER_CONNECTIVITY_BROKEN) this.serverConnected = false;
       if (code === CONNECTIVITY_RESTORED_DATA_KEPT || code === CONNECTIVITY_RESTORED_DATA_LOST) {
-        this.serverConnected = this.isReady;
+        this.serverConnected = this.connection.ready;
       }
       this.events.notice(code, message);
     });
-    this.on(api, EventName.error, (error: Error, code: number, reqId: number) => {
+    on(EventName.error, (error: Error, code: number, reqId: number) => {
       const message = error?.message ?? String(error);
       const lookup = this.lookups.get(reqId);
       if (lookup) {
@@ -341,21 +282,21 @@ export class IbOrderSession implements OrderGateway {
       }
       this.events.notice(code ?? -1, message);
     });
-    this.on(api, EventName.contractDetails, (reqId: number, details: ContractDetails) => {
+    on(EventName.contractDetails, (reqId: number, details: ContractDetails) => {
       const lookup = this.lookups.get(reqId);
       const info = details?.contract ? toContractInfo(details.contract) : undefined;
       if (!lookup || !info) return;
       const primaryExchange = details.contract.primaryExch;
       lookup.matches.push(primaryExchange ? { ...info, primaryExchange } : info);
     });
-    this.on(api, EventName.contractDetailsEnd, (reqId: number) => {
+    on(EventName.contractDetailsEnd, (reqId: number) => {
       const lookup = this.lookups.get(reqId);
       if (!lookup) return;
       this.lookups.delete(reqId);
       clearTimeout(lookup.timer);
       lookup.resolve(lookup.matches);
     });
-    this.on(api, EventName.openOrder, (orderId: number, _c: Contract, order: Order, state: OrderState) => {
+    on(EventName.openOrder, (orderId: number, _c: Contract, order: Order, state: OrderState) => {
       if (!this.mine(order?.clientId) || typeof orderId !== 'number') return;
       this.events.openOrder({
         orderId,
@@ -364,8 +305,7 @@ export class IbOrderSession implements OrderGateway {
         account: order?.account || undefined,
       });
     });
-    this.on(
-      api,
+    on(
       EventName.orderStatus,
       (
         orderId: number,
@@ -390,28 +330,26 @@ export class IbOrderSession implements OrderGateway {
         });
       },
     );
-    this.on(api, EventName.execDetails, (_reqId: number, contract: Contract, execution: Execution) => {
+    on(EventName.execDetails, (_reqId: number, contract: Contract, execution: Execution) => {
       if (execution?.clientId !== this.options.clientId) return;
       const record = toExecutionRecord(undefined, contract, execution, this.options.timeZone);
       if (record.ok) this.events.execution(record.value);
       else this.events.notice(-1, record.reason);
     });
-    this.on(api, EventName.commissionReport, (report: CommissionReport) => {
+    on(EventName.commissionReport, (report: CommissionReport) => {
       const record = toCommissionRecord(report);
       if (record.ok) this.events.commission(record.value);
     });
   }
 
-  private maybeReady(): void {
-    if (this.isReady || !this.handshake.accounts || this.handshake.nextId === undefined) return;
-    this.isReady = true;
+  private ready(accounts: string[], nextValidId: number): void {
+    this.nextOrderId = Math.max(this.nextOrderId, nextValidId);
     this.serverConnected = true;
-    clearTimeout(this.handshakeTimer);
-    this.reconnectDelayMs = this.options.reconnectMinMs;
-    this.knownAccounts = this.handshake.accounts;
+    this.knownAccounts = accounts;
     // What happened to our orders while we were away: their state now and today's fills.
-    this.api?.reqOpenOrders();
-    this.api?.reqExecutions(this.reqId++, { clientId: String(this.options.clientId) });
-    this.events.ready(this.handshake.accounts);
+    this.connection.send((api) => api.reqOpenOrders());
+    const reqId = this.reqId++;
+    this.connection.send((api) => api.reqExecutions(reqId, { clientId: String(this.options.clientId) }));
+    this.events.ready(accounts);
   }
 }

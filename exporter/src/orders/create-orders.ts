@@ -51,6 +51,7 @@ export function createOrders(deps: {
         reconnectMinMs: config.ib.reconnectMinMs,
         reconnectMaxMs: config.ib.reconnectMaxMs,
         handshakeTimeoutMs: config.ib.handshakeTimeoutMs,
+        keepaliveMs: config.ib.keepaliveMs,
       },
       service,
     );
