@@ -15,26 +15,14 @@ import type {
   V1Deployment,
 } from '@kubernetes/client-node';
 
+import { KubeApiError } from './kube-api-error.js';
+
+export { KubeApiError };
+import type { KubeErrorKind } from './kube-api-error.js';
+export type { KubeErrorKind };
+
 /** The annotation kubectl rollout restart sets; a changed pod template makes the controller roll. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
-
-/** unauthorized: 401/403 (credentials or RBAC); not_found: 404; timeout: no answer before the deadline. */
-export type KubeErrorKind = 'unauthorized' | 'not_found' | 'timeout' | 'failed';
-
-export class KubeApiError extends Error {
-  constructor(
-    readonly kind: KubeErrorKind,
-    /** The API server's HTTP status, when it answered. */
-    readonly status: number | undefined,
-    message: string,
-    /** The API server's own explanation (a Status object's message), for the log. */
-    readonly serverMessage?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'KubeApiError';
-  }
-}
 
 export interface DeploymentClient {
   readonly namespace: string;

@@ -56,3 +56,44 @@ export function createMetricsEndpoint(
 export function gauge(registry: Registry, name: string, help: string, labelNames: readonly string[]): Gauge {
   return new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
 }
+
+type Labels = Record<string, string>;
+
+/**
+ * A gauge whose samples are replaced wholesale on every scrape, for the per-position families.
+ * prom-client's Gauge hashes and validates the labels of every set(); at 10,000 positions that
+ * cost as much again as rendering the text (bench/ scrape benchmark). Here set() only appends, so
+ * each label set must be set at most once between two reset()s.
+ */
+export class SampleGauge {
+  readonly type = 'gauge';
+  readonly aggregator = 'sum';
+  private samples: Array<{ labels: Labels; value: number }> = [];
+
+  constructor(
+    registry: Registry,
+    readonly name: string,
+    readonly help: string,
+  ) {
+    // The registry only calls name, get() and reset(); it needs no prom-client subclass.
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  reset(): void {
+    this.samples = [];
+  }
+
+  set(labels: Labels, value: number): void {
+    this.samples.push({ labels, value });
+  }
+
+  get(): { name: string; help: string; type: 'gauge'; aggregator: 'sum'; values: SampleGauge['samples'] } {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.samples,
+    };
+  }
+}

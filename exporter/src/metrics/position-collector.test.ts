@@ -49,6 +49,35 @@ describe('positionCollector', () => {
     expect(await registry.metrics()).not.toMatch(/^ibkr_position_quantity\{/m);
   });
 
+  it('follows changes of base currency, PnL and ledger between scrapes (nothing stale is cached)', async () => {
+    const portfolio = new Portfolio();
+    const registry = new Registry();
+    const collector = positionCollector(registry, portfolio, 'USD');
+    const ledger = { account: 'DU1', conId: SAP.conId, currency: 'EUR', commissions: '1', reports: 1 };
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, updatedAt: 0 });
+    portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: 10, updatedAt: 0 });
+    portfolio.applyLedger([{ ...ledger, realizedPnl: '0.1' }]);
+    collector.update();
+    expect(await registry.metrics()).not.toMatch(/^ibkr_position_total_pnl\{/m); // USD base, EUR ledger
+    portfolio.setAccountValue({
+      account: 'DU1',
+      tag: 'NetLiquidation',
+      currency: 'EUR',
+      value: 1,
+      updatedAt: 0,
+    });
+    collector.update();
+    expect(await registry.metrics()).toMatch(/^ibkr_position_total_pnl\{.*currency="EUR"\} 10\.1$/m);
+    portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: 0.2, updatedAt: 1 });
+    portfolio.applyLedger([{ ...ledger, realizedPnl: '0.1', reports: 2 }]);
+    collector.update();
+    // Exact decimal sum: 0.1 + 0.2 in floating point would be 0.30000000000000004.
+    expect(await registry.metrics()).toMatch(/^ibkr_position_total_pnl\{.*currency="EUR"\} 0\.3$/m);
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 40, updatedAt: 2 });
+    collector.update();
+    expect(await registry.metrics()).toMatch(/^ibkr_position_quantity\{.*currency="EUR"\} 40$/m);
+  });
+
   it('exports no realized PnL for a position without a stored commission report', async () => {
     const portfolio = new Portfolio();
     portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, updatedAt: 0 });

@@ -2,7 +2,7 @@
 // a Kubernetes rollout restart and the compose flag file (cold), IBC's RESTART command (soft).
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DeploymentClient } from '../k8s/deployment-client.js';
-import { KubeApiError } from '../k8s/deployment-client.js';
+import { KubeApiError } from '../k8s/kube-api-error.js';
 import { rolloutStatus } from '../k8s/rollout-status.js';
 import { writeRestartFlag } from './flag-file.js';
 import { IbcCommandError, sendIbcCommand } from './ibc-command.js';
@@ -28,7 +28,7 @@ const DEFAULT_PROGRESS_DEADLINE_S = 600;
 
 export interface KubernetesRestartOptions {
   /** The client, or a RestartError saying why there is none (no kubeconfig, say). */
-  client: () => DeploymentClient;
+  client: () => Promise<DeploymentClient>;
   now: () => number;
   /** How often the rollout is polled; kubectl watches, a poll every few seconds is as good here. */
   pollIntervalMs: number;
@@ -38,7 +38,7 @@ export interface KubernetesRestartOptions {
 export function kubernetesRestartAction(options: KubernetesRestartOptions): RestartAction {
   return {
     async start(progress, signal) {
-      const client = options.client();
+      const client = await options.client();
       const deployment = await kube(client, 'GET', () => client.read());
       const ref = `${client.namespace}/${client.name}`;
       // kubectl refuses too ("can't restart paused deployment"): the controller would not roll it.

@@ -2,9 +2,7 @@
 // or Kubernetes rollout restart, and soft by IBC's command server.
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { deploymentClient } from '../k8s/deployment-client.js';
 import type { DeploymentClient } from '../k8s/deployment-client.js';
-import { loadKubeConfig } from '../k8s/kube-config.js';
 import { flagFileRestartAction, ibcRestartAction, kubernetesRestartAction } from './actions.js';
 import type { RestartAction } from './actions.js';
 import { GatewayRestartService } from './gateway-restarter.js';
@@ -51,24 +49,33 @@ export function createRestarter(
 }
 
 /**
- * The credentials are read at start, so a missing kubeconfig is logged then; the exporter still
- * runs (metrics matter more than restarts) and each cold restart answers with the reason.
+ * @kubernetes/client-node is loaded on the first cold restart, not at start: it costs about 70 MB
+ * of memory that an exporter without Kubernetes restarts should not carry. A missing kubeconfig
+ * is therefore reported then, with the reason, and the exporter keeps serving metrics.
  */
-function kubernetesClient(gateway: Config['gateway'], options: RestarterOptions): () => DeploymentClient {
-  let client: DeploymentClient;
-  try {
-    client = deploymentClient(loadKubeConfig(options.kubeconfigFile), {
-      namespace: gateway.namespace,
-      name: gateway.deployment,
-      fieldManager: FIELD_MANAGER,
-      timeoutMs: gateway.apiTimeoutMs,
-    });
-  } catch (error) {
-    const message = `cold restart is unavailable: ${(error as Error).message}`;
-    options.logger.error({ err: error }, message);
-    return () => {
+function kubernetesClient(
+  gateway: Config['gateway'],
+  options: RestarterOptions,
+): () => Promise<DeploymentClient> {
+  let client: Promise<DeploymentClient> | undefined;
+  return () => {
+    client ??= (async () => {
+      const [{ deploymentClient }, { loadKubeConfig }] = await Promise.all([
+        import('../k8s/deployment-client.js'),
+        import('../k8s/kube-config.js'),
+      ]);
+      return deploymentClient(loadKubeConfig(options.kubeconfigFile), {
+        namespace: gateway.namespace,
+        name: gateway.deployment,
+        fieldManager: FIELD_MANAGER,
+        timeoutMs: gateway.apiTimeoutMs,
+      });
+    })().catch((error: unknown) => {
+      client = undefined;
+      const message = `cold restart is unavailable: ${(error as Error).message}`;
+      options.logger.error({ err: error }, message);
       throw new RestartError('failed', message, { cause: error });
-    };
-  }
-  return () => client;
+    });
+    return client;
+  };
 }

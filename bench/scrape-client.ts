@@ -1,0 +1,61 @@
+// Reading /metrics from the outside, as Prometheus does, and waiting for a condition on it.
+import { performance } from 'node:perf_hooks';
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The sample lines of the Prometheus text format (enough for the exporter's own output). */
+export function parseMetrics(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!match) throw new Error(`unparseable metrics line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[pair[1]!] = pair[2]!;
+    }
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+export const matching = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+
+export const sumOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  matching(samples, name, labels).reduce((total, s) => total + s.value, 0);
+
+export async function getText(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response.text();
+}
+
+export const scrape = async (base: string): Promise<Sample[]> =>
+  parseMetrics(await getText(`${base}/metrics`));
+
+/**
+ * Scrapes /metrics every `intervalMs` (0 = back to back) until `done` holds; resolves with the
+ * time (performance.now()) at which the first scrape showing it returned.
+ */
+export async function scrapeUntil(
+  base: string,
+  done: (text: string) => boolean,
+  options: { timeoutMs: number; intervalMs?: number; what?: string },
+): Promise<number> {
+  const deadline = performance.now() + options.timeoutMs;
+  for (;;) {
+    const text = await getText(`${base}/metrics`);
+    const at = performance.now();
+    if (done(text)) return at;
+    if (at > deadline)
+      throw new Error(
+        `${options.what ?? 'condition'} not visible on /metrics within ${options.timeoutMs} ms`,
+      );
+    if (options.intervalMs) await new Promise((r) => setTimeout(r, options.intervalMs));
+  }
+}
