@@ -58,17 +58,23 @@ export function gauge(registry: Registry, name: string, help: string, labelNames
 }
 
 type Labels = Record<string, string>;
+type Sample = { labels: Labels; sharedLabels: Labels; value: number };
+const NO_LABELS: Labels = Object.freeze({}) as Labels;
 
 /**
  * A gauge whose samples are replaced wholesale on every scrape, for the per-position families.
  * prom-client's Gauge hashes and validates the labels of every set(); at 10,000 positions that
  * cost as much again as rendering the text (bench/ scrape benchmark). Here set() only appends, so
  * each label set must be set at most once between two reset()s.
+ *
+ * The labels go out as prom-client's `sharedLabels`, whose rendered text the registry caches per
+ * labels object: a caller that reuses its label objects across scrapes (the position collector
+ * caches them on the records) has them escaped and joined once, not on every scrape.
  */
 export class SampleGauge {
   readonly type = 'gauge';
   readonly aggregator = 'sum';
-  private samples: Array<{ labels: Labels; value: number }> = [];
+  private samples: Sample[] = [];
 
   constructor(
     registry: Registry,
@@ -84,7 +90,7 @@ export class SampleGauge {
   }
 
   set(labels: Labels, value: number): void {
-    this.samples.push({ labels, value });
+    this.samples.push({ labels: NO_LABELS, sharedLabels: labels, value });
   }
 
   get(): { name: string; help: string; type: 'gauge'; aggregator: 'sum'; values: SampleGauge['samples'] } {
