@@ -1,6 +1,7 @@
 // Fault injection against the real client over real sockets: every way a gateway misbehaves in
 // production, and what the exporter must do about it (keep the socket, reconnect, resubscribe,
 // backfill) without losing or doubling a fill.
+import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import type { Exporter } from '../src/exporter.js';
 import { parseScenario } from '../src/sim/scenario.js';
@@ -162,6 +163,33 @@ describe('fault injection', () => {
     fills.stop();
     await vi.waitFor(() => expect(storedLedger(db)).toEqual(simLedger(sim)), { timeout: 10_000 });
     expect(storedLedger(db).execIds).toHaveLength(3 + fills.count);
+  });
+
+  it('drops a fill whose write fails, re-syncs, and stores it exactly once when the disk recovers', async () => {
+    const db = `${rig.dir}/store-error.db`;
+    const { sim, exporter } = await start('store-error.db');
+    await waitState(exporter, 'live');
+    // A trigger installed from another connection makes every new fill fail, as a full disk would.
+    const other = new Database(db);
+    other.exec(
+      "CREATE TRIGGER fail_fills BEFORE INSERT ON executions BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END",
+    );
+    const fills = fillStream(sim, '0000e222.6554f3d4', 20);
+    await vi.waitFor(() => expect(exporter.health.storeErrors).toBeGreaterThanOrEqual(1), { timeout: 5000 });
+    fills.stop();
+    // Nothing of a failed group reached memory, and the connection was dropped to re-sync.
+    expect(exporter.portfolio.executionCounts.get('DU0000001')).toBe(3);
+    await vi.waitFor(() => expect(exporter.health.connects).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    other.exec('DROP TRIGGER fail_fills');
+    other.close();
+    await vi.waitFor(() => expect(storedLedger(db)).toEqual(simLedger(sim)), { timeout: 10_000 });
+    await vi.waitFor(
+      () => expect(exporter.portfolio.executionCounts.get('DU0000001')).toBe(3 + fills.count),
+      { timeout: 5000 },
+    );
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'ibkr_store_errors_total')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(m, 'ibkr_executions_total', { account: 'DU0000001' })).toBe(3 + fills.count);
   });
 
   it('never sends more than 40 messages in any second while subscribing 500 positions', async () => {

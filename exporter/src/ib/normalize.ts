@@ -59,9 +59,20 @@ export function ibTime(value: unknown, defaultZone = 'UTC'): number | undefined 
   if (!match) return undefined;
   const [, day, clock, zone] = match;
   const utcDash = text.includes('-') && zone === undefined;
-  const parsed = DateTime.fromFormat(`${day} ${clock}`, 'yyyyMMdd HH:mm:ss', {
-    zone: utcDash ? 'UTC' : (zone ?? defaultZone),
-  });
+  const d = day as string;
+  const c = clock as string;
+  // fromObject, not fromFormat: format parsing was a quarter of the ingest time per fill (bench).
+  const parsed = DateTime.fromObject(
+    {
+      year: Number(d.slice(0, 4)),
+      month: Number(d.slice(4, 6)),
+      day: Number(d.slice(6, 8)),
+      hour: Number(c.slice(0, 2)),
+      minute: Number(c.slice(3, 5)),
+      second: Number(c.slice(6, 8)),
+    },
+    { zone: utcDash ? 'UTC' : (zone ?? defaultZone) },
+  );
   return parsed.isValid ? parsed.toMillis() : undefined;
 }
 

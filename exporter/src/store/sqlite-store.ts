@@ -1,5 +1,6 @@
-// SQLite (better-sqlite3, WAL) implementation of the Store. Every method is one transaction, so a
-// SIGKILL leaves either all of an event or none of it.
+// SQLite (better-sqlite3, WAL) implementation of the Store. Every method is one transaction (a
+// savepoint inside a group opened with begin()), so a SIGKILL leaves either all of an event or
+// none of it.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -428,6 +429,18 @@ export class SqliteStore implements Store {
 
   isOpen(): boolean {
     return this.db.open;
+  }
+
+  begin(): void {
+    this.db.exec('BEGIN');
+  }
+
+  commit(): void {
+    this.db.exec('COMMIT');
+  }
+
+  rollback(): void {
+    if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
   }
 
   close(): void {

@@ -61,6 +61,14 @@ export interface TradeRow {
 }
 
 export interface Store {
+  /**
+   * Group commit: until commit() (or rollback()), every write joins one transaction. A burst of
+   * fills then costs one commit instead of one per fill; each write is still all-or-nothing.
+   */
+  begin(): void;
+  commit(): void;
+  /** Drops what was written since begin(); a no-op without an open group. */
+  rollback(): void;
   recordExecution(execution: ExecutionRecord): RecordResult;
   recordCommission(report: CommissionRecord): RecordResult;
   savePosition(position: PositionRecord, snapshot: SnapshotReason | undefined, now: number): void;

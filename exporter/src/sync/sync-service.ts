@@ -43,6 +43,8 @@ export class SyncService implements SessionEvents {
   /** Answers still owed before the connection counts as caught up (state live). */
   private awaitingPositions = false;
   private awaitingBackfill?: number;
+  /** Results of the open group commit, applied to memory once it is committed. */
+  private batch?: Array<() => void>;
 
   constructor(private readonly deps: SyncDeps) {}
 
@@ -57,6 +59,7 @@ export class SyncService implements SessionEvents {
   }
 
   ready(accounts: string[]): void {
+    this.flush();
     const { health, logger, now } = this.deps;
     health.connected(now(), accounts);
     health.transition('handshaken', now());
@@ -103,6 +106,7 @@ export class SyncService implements SessionEvents {
   }
 
   closed(reason: string, expected: boolean): void {
+    this.flush();
     const { health, logger, now } = this.deps;
     if (expected) logger.info('disconnected from the gateway');
     else if (health.gatewayUp) logger.warn({ reason }, 'gateway disconnected');
@@ -119,6 +123,7 @@ export class SyncService implements SessionEvents {
   }
 
   position(incoming: PositionRecord): void {
+    this.flush();
     this.guard(() => this.applyPosition(incoming));
   }
 
@@ -160,6 +165,7 @@ export class SyncService implements SessionEvents {
   }
 
   positionEnd(): void {
+    this.flush();
     this.guard(() => this.applyPositionEnd());
     this.awaitingPositions = false;
     this.maybeCaughtUp();
@@ -187,12 +193,16 @@ export class SyncService implements SessionEvents {
 
   execution(execution: ExecutionRecord): void {
     this.guard(() => {
-      this.applyLedger(this.stored(() => this.deps.store.recordExecution(execution)));
+      this.batched(
+        () => this.deps.store.recordExecution(execution),
+        (result) => this.applyLedger(result),
+      );
       this.streamUpdated('executions', this.deps.now());
     });
   }
 
   executionsEnd(reqId: number): void {
+    this.flush();
     this.guard(() => this.streamUpdated('executions', this.deps.now()));
     if (reqId !== this.awaitingBackfill) return;
     this.awaitingBackfill = undefined;
@@ -201,9 +211,43 @@ export class SyncService implements SessionEvents {
 
   commission(report: CommissionRecord): void {
     this.guard(() => {
-      this.applyLedger(this.stored(() => this.deps.store.recordCommission(report)));
+      this.batched(
+        () => this.deps.store.recordCommission(report),
+        (result) => this.applyLedger(result),
+      );
       this.streamUpdated('executions', this.deps.now());
     });
+  }
+
+  /**
+   * Fills and commission reports are written at once but committed as a group: the first one of a
+   * socket read opens the group, and it is committed in a microtask, after everything stoqey
+   * decoded from that read and before any timer or HTTP request runs. Memory (and so /metrics)
+   * sees a fill only after its group is committed. Any other event commits the group first, so
+   * it never reads memory that lags behind the database.
+   */
+  private batched<T>(write: () => T, apply: (result: T) => void): void {
+    if (!this.batch) {
+      this.stored(() => this.deps.store.begin());
+      this.batch = [];
+      queueMicrotask(() => this.flush());
+    }
+    const result = this.stored(write);
+    this.batch?.push(() => apply(result));
+  }
+
+  /** Commits the open group, then applies it to memory. */
+  private flush(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = undefined;
+    try {
+      this.deps.store.commit();
+    } catch (error) {
+      this.storeFailed(error);
+      return;
+    }
+    for (const apply of batch) apply();
   }
 
   private applyLedger(result: RecordResult): void {
@@ -214,6 +258,7 @@ export class SyncService implements SessionEvents {
   }
 
   positionPnl(account: string, conId: number, reading: Omit<PositionPnl, 'updatedAt'>): void {
+    this.flush();
     this.guard(() => this.applyPositionPnl(account, conId, reading));
   }
 
@@ -236,6 +281,7 @@ export class SyncService implements SessionEvents {
   }
 
   accountPnl(reading: Omit<AccountPnl, 'updatedAt'>): void {
+    this.flush();
     this.guard(() => this.applyAccountPnl(reading));
   }
 
@@ -259,6 +305,7 @@ export class SyncService implements SessionEvents {
   }
 
   accountValue(reading: Omit<AccountValue, 'updatedAt'>): void {
+    this.flush();
     this.guard(() => this.applyAccountValue(reading));
   }
 
@@ -282,6 +329,7 @@ export class SyncService implements SessionEvents {
   }
 
   notice(code: number, message: string, reqId: number): void {
+    this.flush();
     const { health, logger, now } = this.deps;
     const action = classifyNotice(code, reqId);
     health.error(code, message, action === 'error' || action === 'competing_session');
@@ -367,13 +415,24 @@ export class SyncService implements SessionEvents {
     try {
       return write();
     } catch (error) {
-      const { health, logger } = this.deps;
-      health.storeErrors += 1;
-      health.lastError = `database write failed: ${error instanceof Error ? error.message : String(error)}`;
-      logger.error({ err: error }, 'database write failed: re-syncing from the gateway');
-      this.session?.reconnect('database write failed');
+      this.storeFailed(error);
       throw new StoreFailure('database write failed', { cause: error });
     }
+  }
+
+  /** A failed write or commit: the open group is rolled back whole and nothing of it applied. */
+  private storeFailed(error: unknown): void {
+    const { health, logger, store } = this.deps;
+    this.batch = undefined;
+    try {
+      store.rollback();
+    } catch {
+      // The database may be gone altogether; the reconnect below is what recovers.
+    }
+    health.storeErrors += 1;
+    health.lastError = `database write failed: ${error instanceof Error ? error.message : String(error)}`;
+    logger.error({ err: error }, 'database write failed: re-syncing from the gateway');
+    this.session?.reconnect('database write failed');
   }
 
   /** Ends an event abandoned by a failed write; anything else is the session's to report. */
