@@ -48,6 +48,21 @@ describe('ibSide', () => {
 });
 
 describe('ibTime', () => {
+  it('follows daylight saving time on both sides of a change (US/Eastern, 2026-03-08 and 2026-11-01)', () => {
+    expect(ibTime('20260307 12:00:00 US/Eastern')).toBe(Date.UTC(2026, 2, 7, 17, 0, 0));
+    expect(ibTime('20260309 12:00:00 US/Eastern')).toBe(Date.UTC(2026, 2, 9, 16, 0, 0));
+    expect(ibTime('20261031 23:59:59 US/Eastern')).toBe(Date.UTC(2026, 10, 1, 3, 59, 59));
+    expect(ibTime('20261101 03:00:00 US/Eastern')).toBe(Date.UTC(2026, 10, 1, 8, 0, 0));
+    expect(ibTime('20261125 10:05:07', 'Asia/Kolkata')).toBe(Date.UTC(2026, 10, 25, 4, 35, 7));
+  });
+
+  it('refuses impossible dates and clocks instead of rolling them over', () => {
+    expect(ibTime('20261332 10:00:00')).toBeUndefined();
+    expect(ibTime('20260230 10:00:00 UTC')).toBeUndefined();
+    expect(ibTime('20261125 24:00:00')).toBeUndefined();
+    expect(ibTime('20261125 10:60:00 US/Eastern')).toBeUndefined();
+  });
+
   it('reads a time with an IANA zone, as the gateway sends it', () => {
     expect(ibTime('20261125 09:30:00 US/Eastern')).toBe(Date.UTC(2026, 10, 25, 14, 30, 0));
     expect(ibTime('20261125 14:30:00 UTC')).toBe(Date.UTC(2026, 10, 25, 14, 30, 0));
