@@ -1,27 +1,10 @@
 // Reading /metrics from the outside, as Prometheus does, and waiting for a condition on it.
 import { performance } from 'node:perf_hooks';
+import { parseMetrics } from '../exporter/test/metrics-text.js';
+import type { Sample } from '../exporter/test/metrics-text.js';
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The sample lines of the Prometheus text format (enough for the exporter's own output). */
-export function parseMetrics(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!match) throw new Error(`unparseable metrics line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]!] = pair[2]!;
-    }
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
+export { parseMetrics };
+export type { Sample };
 
 export const matching = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
   samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));

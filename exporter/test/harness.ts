@@ -12,6 +12,8 @@ import { startExporter } from '../src/exporter.js';
 import type { Exporter } from '../src/exporter.js';
 import { loadScenario } from '../src/sim/scenario.js';
 import { GatewaySimulator } from '../src/sim/server.js';
+import { parseMetrics } from './metrics-text.js';
+import type { Sample } from './metrics-text.js';
 
 export const SCENARIOS = new URL('../src/sim/scenarios/', import.meta.url);
 
@@ -43,27 +45,8 @@ export async function startTestExporter(config: Config, now?: () => number): Pro
   return startExporter(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now });
 }
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the Prometheus text format's sample lines (enough for our own output). */
-export function parseMetrics(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!match) throw new Error(`unparseable metrics line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]!] = pair[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    }
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
+export { parseMetrics } from './metrics-text.js';
+export type { Sample } from './metrics-text.js';
 
 export async function scrape(exporter: Exporter): Promise<Sample[]> {
   const response = await fetch(`${exporter.url}/metrics`);

@@ -47,7 +47,7 @@ export interface WireContract {
 }
 
 /** conId | symbol | secType | lastTradeDate | strike | right | multiplier | exchange | currency | localSymbol | tradingClass */
-function contractFields(c: WireContract, exchange = c.exchange): string[] {
+export function contractFields(c: WireContract, exchange = c.exchange): string[] {
   return [
     formatInt(c.conId),
     c.symbol,

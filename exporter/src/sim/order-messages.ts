@@ -3,6 +3,7 @@
 // decodeMsg_OPEN_ORDER with its OrderDecoder, decodeMsg_ORDER_STATUS, decodeMsg_CONTRACT_DATA).
 // Only plain orders are produced (no combo legs, algos, conditions, hedges), so every optional
 // block is sent in its empty form.
+import { contractFields } from './messages.js';
 import type { WireContract } from './messages.js';
 import { escapeNonAscii, formatDecimal, formatDouble, formatInt } from './wire.js';
 
@@ -85,20 +86,7 @@ export function openOrder(serverVersion: number, order: SimOrder, c: WireContrac
   const f: string[] = [String(ORDER_IN.openOrder)];
   if (sv < V.orderContainer) f.push(String(OPEN_ORDER_VERSION));
   f.push(formatInt(order.orderId));
-  // Contract: conId | symbol | secType | lastTradeDate | strike | right | multiplier | exchange | currency | localSymbol | tradingClass
-  f.push(
-    formatInt(c.conId),
-    c.symbol,
-    c.secType,
-    c.lastTradeDateOrContractMonth ?? '',
-    formatDouble(c.strike ?? 0),
-    c.right ?? '',
-    c.multiplier === undefined ? '' : formatDecimal(c.multiplier),
-    c.exchange,
-    c.currency,
-    c.localSymbol ?? c.symbol,
-    c.tradingClass ?? '',
-  );
+  f.push(...contractFields(c));
   f.push(
     order.action,
     formatDecimal(order.totalQuantity),

@@ -3,6 +3,8 @@
 // Every method is one transaction on the shared better-sqlite3 connection.
 import type { Database, Statement } from 'better-sqlite3';
 import type { CommissionRecord, ExecutionRecord } from '../domain/types.js';
+import { nul, opt } from './rows.js';
+import type { Row } from './rows.js';
 
 /** IB order states after which nothing more happens to an order. */
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
@@ -72,10 +74,6 @@ export interface OrderQuery {
   open?: boolean;
   limit: number;
 }
-
-type Row = Record<string, unknown>;
-const opt = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value);
-const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
 function orderFromRow(row: Row): OrderRow {
   return {

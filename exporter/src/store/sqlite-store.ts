@@ -23,11 +23,8 @@ import type {
 } from '../domain/types.js';
 import { migrate } from './migrate.js';
 import type { PersistedState, RecordResult, Store, StoredPosition, TradeQuery, TradeRow } from './store.js';
-
-type Row = Record<string, unknown>;
-
-const opt = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value);
-const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
+import { nul, opt } from './rows.js';
+import type { Row } from './rows.js';
 
 function contractFromRow(row: Row): ContractInfo {
   return {
