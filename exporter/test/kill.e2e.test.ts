@@ -90,7 +90,8 @@ describe('exporter process under kill -9 and SIGTERM', () => {
       fills.stop();
       const exporter = await startTestExporter(testConfig(sim.port, db));
       try {
-        await vi.waitFor(() => expect(storedLedger(db)).toEqual(simLedger(sim)), {
+        // The seed in the message makes a failing run replayable with KILL_SEED.
+        await vi.waitFor(() => expect(storedLedger(db), `KILL_SEED=${seed}`).toEqual(simLedger(sim)), {
           timeout: 20_000,
           interval: 100,
         });

@@ -55,7 +55,7 @@ describe('exporter restarts', () => {
 
     const second = track(await startTestExporter(testConfig(sim.port, db)));
     await waitSynced(second, BASIC);
-    // The restarted exporter backfilled from its newest stored fill, and the simulator answered.
+    // The restarted exporter backfilled from its last completed backfill, and the simulator answered.
     const backfill = await sim.waitForRequest('reqExecutions', (r) => r.at >= second.health.startedAt);
     expect(backfill.filter?.time).toMatch(/^\d{8}-\d{2}:\d{2}:\d{2}$/);
     await vi.waitFor(() =>

@@ -245,7 +245,7 @@ describe('SqliteStore', () => {
     store.saveStreamUpdate('pnl', 3);
     store.close();
     store = new SqliteStore({ path: path() });
-    expect(store.lastExecutionTime()).toBe(9000);
+    expect(store.backfillWatermark()).toBeUndefined();
     const state = store.load();
     expect(state.accountValues).toEqual([
       { account: 'DU1', tag: 'NetLiquidation', currency: 'USD', value: 100000, updatedAt: 1 },

@@ -139,7 +139,12 @@ export class SqliteStore implements Store {
         p(`INSERT OR REPLACE INTO account_pnl (account, daily_pnl, unrealized_pnl, realized_pnl, updated_at)
         VALUES (@account, @dailyPnl, @unrealizedPnl, @realizedPnl, @updatedAt)`),
       upsertStream: p(`INSERT OR REPLACE INTO stream_updates (stream, updated_at) VALUES (?, ?)`),
-      lastExecutionTime: p(`SELECT max(time_ms) AS t FROM executions`),
+      backfillWatermark: p(`SELECT requested_at AS t FROM backfill_watermark WHERE id = 1`),
+      // Never backwards: a slower, older backfill completing last must not undo a newer one.
+      saveBackfillWatermark: p(
+        `INSERT INTO backfill_watermark (id, requested_at) VALUES (1, ?)
+         ON CONFLICT (id) DO UPDATE SET requested_at = max(requested_at, excluded.requested_at)`,
+      ),
     };
   }
 
@@ -381,9 +386,13 @@ export class SqliteStore implements Store {
     };
   }
 
-  lastExecutionTime(): number | undefined {
-    const row = this.stmt.lastExecutionTime!.get() as Row;
-    return opt(row.t as number | null);
+  backfillWatermark(): number | undefined {
+    const row = this.stmt.backfillWatermark!.get() as Row | undefined;
+    return opt(row?.t as number | null | undefined);
+  }
+
+  saveBackfillWatermark(requestedAt: number): void {
+    this.stmt.saveBackfillWatermark!.run(requestedAt);
   }
 
   trades(query: TradeQuery): TradeRow[] {

@@ -84,8 +84,10 @@ export interface Store {
   saveAccountPnl(pnl: AccountPnl): void;
   saveStreamUpdate(stream: Stream, at: number): void;
   load(): PersistedState;
-  /** Time of the newest stored execution, for the backfill filter. */
-  lastExecutionTime(): number | undefined;
+  /** When the last completed execution backfill was requested; undefined before the first one. */
+  backfillWatermark(): number | undefined;
+  /** A backfill requested at `requestedAt` has completed: every fill made before it is stored. */
+  saveBackfillWatermark(requestedAt: number): void;
   trades(query: TradeQuery): TradeRow[];
   isOpen(): boolean;
   close(): void;

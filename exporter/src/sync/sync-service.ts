@@ -19,7 +19,10 @@ import { classifyNotice, farmStatus } from '../ib/codes.js';
 import type { Session, SessionEvents } from '../ib/session.js';
 import type { RecordResult, Store } from '../store/store.js';
 
-/** Fills are backfilled from a little before the newest stored one: IB's clock and ours differ. */
+/**
+ * Fills are backfilled from a little before the last completed backfill was requested: IB's clock
+ * and ours differ, and a commission report can trail its fill.
+ */
 export const BACKFILL_MARGIN_MS = 10 * 60_000;
 /** Stream timestamps are persisted at most this often; memory always has the exact time. */
 const STREAM_PERSIST_INTERVAL_MS = 1000;
@@ -43,6 +46,8 @@ export class SyncService implements SessionEvents {
   /** Answers still owed before the connection counts as caught up (state live). */
   private awaitingPositions = false;
   private awaitingBackfill?: number;
+  /** When the pending backfill was requested; saved as the watermark once it completes. */
+  private backfillRequestedAt?: number;
   /** Results of the open group commit, applied to memory once it is committed. */
   private batch?: Array<() => void>;
 
@@ -92,9 +97,11 @@ export class SyncService implements SessionEvents {
   }
 
   private backfill(): void {
-    const last = this.deps.store.lastExecutionTime();
+    const { store, now } = this.deps;
+    const watermark = store.backfillWatermark();
+    this.backfillRequestedAt = now();
     this.awaitingBackfill = this.session?.requestExecutions(
-      last === undefined ? undefined : last - BACKFILL_MARGIN_MS,
+      watermark === undefined ? undefined : watermark - BACKFILL_MARGIN_MS,
     );
   }
 
@@ -206,6 +213,11 @@ export class SyncService implements SessionEvents {
     this.guard(() => this.streamUpdated('executions', this.deps.now()));
     if (reqId !== this.awaitingBackfill) return;
     this.awaitingBackfill = undefined;
+    // Everything the backfill delivered is committed (flush above); only now may it count.
+    const requestedAt = this.backfillRequestedAt;
+    if (requestedAt !== undefined) {
+      this.guard(() => this.stored(() => this.deps.store.saveBackfillWatermark(requestedAt)));
+    }
     this.maybeCaughtUp();
   }
 
