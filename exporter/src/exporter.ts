@@ -50,6 +50,7 @@ export function exporterVersion(): string {
 export async function startExporter(config: Config, options: ExporterOptions = {}): Promise<Exporter> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const now = options.now ?? Date.now;
+  const version = exporterVersion();
 
   const store = new SqliteStore({ path: config.dbPath });
   const persisted = store.load();
@@ -90,7 +91,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     [
       positionCollector(registry, portfolio, base),
       accountCollector(registry, portfolio, base),
-      healthCollector(registry, health, exporterVersion()),
+      healthCollector(registry, health, version),
       restartCollector(registry, restarter),
       orders.collector,
     ],
@@ -107,11 +108,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     baseCurrency: base,
     vncUrl: config.gateway.vncUrl,
     syncing: config.ib.autoSync,
-    routers: [
-      restartRouter({ restarter, token: config.api.token }),
-      orders.router,
-      openApiRouter(exporterVersion()),
-    ],
+    routers: [restartRouter({ restarter, token: config.api.token }), orders.router, openApiRouter(version)],
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, (error?: Error) =>

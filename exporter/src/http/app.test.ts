@@ -129,7 +129,6 @@ describe('HTTP API', () => {
       accounts: ['DU1'],
       state: 'live',
       state_since: '2026-11-25T09:30:00.500Z',
-      server_connected: true,
       competing_session: false,
       farms: { usfarm: true, ushmds: false },
       heartbeat: { last_at: '2026-11-25T09:30:01.000Z', rtt_seconds: 0.012 },

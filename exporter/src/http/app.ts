@@ -85,7 +85,6 @@ export function createApp(deps: AppDeps): express.Express {
       accounts: health.accounts,
       state: health.state,
       state_since: iso(health.stateSince),
-      server_connected: health.gatewayUp && health.serverConnected,
       competing_session: health.competingSession,
       farms: Object.fromEntries(health.farms),
       heartbeat: {
