@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{exporter,grafana,prometheus,k8s,ib-gateway,bench}/**/*.test.ts'],
+    include: ['{exporter,grafana,prometheus,k8s,ib-gateway,bench,docs}/**/*.test.ts'],
     // Integration suites open real sockets and child processes; give them room on a 2-core CI box.
     testTimeout: 30_000,
     hookTimeout: 30_000,

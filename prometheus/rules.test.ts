@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { headings, readMarkdown } from '../docs/markdown.js';
 import { seriesNames } from './src/promql.js';
 import {
   PROMETHEUS_DIR,
@@ -19,24 +20,10 @@ const run = promisify(execFile);
 const tool = (command: string, args: string[]) =>
   run(command, args, { cwd: PROMETHEUS_DIR, timeout: 60_000 });
 
-// The README's runbook anchors (one `###` heading each, see the "Runbook" section).
-const RUNBOOK_ANCHORS = [
-  'exporter-down',
-  'gateway-down',
-  'server-connectivity-lost',
-  'data-farm-disconnected',
-  'heartbeat-stale',
-  'handshake-timeout',
-  'client-id-in-use',
-  'sync-stale',
-  'competing-session',
-  'reconnect-flapping',
-  'gateway-restart-failed',
-  'excess-liquidity-low',
-  'daily-loss-limit',
-  'protocol-errors',
-  'store-errors',
-];
+// docs/runbook.md has one `##` heading per alert; its GitHub anchors are what runbook_urls may name.
+const RUNBOOK_ANCHORS = headings(readMarkdown(new URL('../docs/runbook.md', import.meta.url).pathname))
+  .filter((h) => h.depth === 2)
+  .map((h) => h.anchor);
 
 const alerts = alertRules();
 const records = recordingRules();
@@ -96,9 +83,10 @@ describe('alert conventions', () => {
     },
   );
 
-  it('gives every alert its own runbook anchor', () => {
+  it('gives every alert its own runbook anchor, and the runbook no heading without an alert', () => {
     const urls = alerts.map((a) => a.annotations?.runbook_url);
     expect(new Set(urls).size).toBe(urls.length);
+    expect(urls.map((u) => u?.replace(`${RUNBOOK_BASE}#`, '')).sort()).toEqual([...RUNBOOK_ANCHORS].sort());
   });
 
   it('has a promtool case where each alert must stay silent and one where it fires with labels and annotations', () => {

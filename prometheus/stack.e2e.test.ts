@@ -218,7 +218,7 @@ describe('Prometheus and Alertmanager on the exporter', () => {
       annotations: {
         summary: 'The exporter has no API session with IB Gateway.',
         runbook_url:
-          'https://github.com/ibkr-pnl-exporter/ibkr-pnl-exporter/blob/main/README.md#gateway-down',
+          'https://github.com/ibkr-pnl-exporter/ibkr-pnl-exporter/blob/main/docs/runbook.md#gateway-down',
       },
     });
     expect(firing.alerts[0]?.annotations.description).toContain('(ibkr_gateway_up = 0)');

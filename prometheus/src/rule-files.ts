@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 
 export const PROMETHEUS_DIR = fileURLToPath(new URL('../', import.meta.url));
 export const RULE_FILES = ['rules/ibkr-recording.yml', 'rules/ibkr-alerts.yml'];
-export const RUNBOOK_BASE = 'https://github.com/ibkr-pnl-exporter/ibkr-pnl-exporter/blob/main/README.md';
+export const RUNBOOK_BASE =
+  'https://github.com/ibkr-pnl-exporter/ibkr-pnl-exporter/blob/main/docs/runbook.md';
 
 export interface AlertRule {
   alert: string;

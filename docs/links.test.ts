@@ -1,0 +1,85 @@
+// Every relative link and #anchor in the repository's Markdown resolves: a newcomer following the
+// README's index, or an alert's runbook_url, never lands on a missing page or heading.
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { headings, linkTargets, readMarkdown } from './markdown.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Links to this repository on GitHub (as runbook_url uses) are checked like relative ones.
+const REPO_URL = 'https://github.com/ibkr-pnl-exporter/ibkr-pnl-exporter/blob/main/';
+
+// Tracked and new (not ignored) Markdown files, so a page is checked before its first commit.
+const markdownFiles = execFileSync(
+  'git',
+  ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'],
+  {
+    cwd: ROOT,
+    encoding: 'utf8',
+  },
+)
+  .split('\n')
+  .filter((f) => f !== '' && existsSync(join(ROOT, f)));
+
+const anchorsOf = (file: string) => new Set(headings(readMarkdown(file)).map((h) => h.anchor));
+
+/** Why `target`, linked from `file`, does not resolve; undefined when it does. */
+export function brokenLink(file: string, target: string): string | undefined {
+  if (target.startsWith(REPO_URL)) target = '/' + target.slice(REPO_URL.length);
+  else if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return undefined; // another site: not ours to check
+  const [pathPart = '', anchor] = target.split('#', 2);
+  const path = decodeURIComponent(pathPart);
+  const destination =
+    path === '' ? file : path.startsWith('/') ? join(ROOT, path) : resolve(dirname(file), path);
+  if (!existsSync(destination)) return `no such file ${relative(ROOT, destination)}`;
+  if (anchor === undefined || anchor === '') return undefined;
+  const page = statSync(destination).isDirectory() ? join(destination, 'README.md') : destination;
+  if (!page.endsWith('.md')) return undefined; // line anchors of source files (#L10) are GitHub's
+  if (!existsSync(page)) return `no README.md in ${relative(ROOT, destination)} for #${anchor}`;
+  return anchorsOf(page).has(anchor) ? undefined : `no heading #${anchor} in ${relative(ROOT, page)}`;
+}
+
+describe('Markdown links', () => {
+  it('finds the Markdown files', () => {
+    expect(markdownFiles).toContain('README.md');
+    expect(markdownFiles).toContain('docs/runbook.md');
+  });
+
+  it.each(markdownFiles)('%s links only to files and headings that exist', (file) => {
+    const path = join(ROOT, file);
+    const broken = linkTargets(readMarkdown(path))
+      .map((target) => ({ target, why: brokenLink(path, target) }))
+      .filter((l) => l.why !== undefined);
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('the link checker itself', () => {
+  const readme = join(ROOT, 'README.md');
+  it('accepts a page, a heading on a page and a heading on the same page', () => {
+    expect(brokenLink(readme, 'docs/runbook.md')).toBeUndefined();
+    expect(brokenLink(readme, 'docs/runbook.md#gateway-down')).toBeUndefined();
+    expect(brokenLink(readme, '#two-commands')).toBeUndefined();
+    expect(brokenLink(readme, `${REPO_URL}docs/runbook.md#store-errors`)).toBeUndefined();
+  });
+
+  it('names a missing file and a missing heading', () => {
+    expect(brokenLink(readme, 'docs/nowhere.md')).toBe('no such file docs/nowhere.md');
+    expect(brokenLink(readme, 'docs/runbook.md#nowhere')).toBe('no heading #nowhere in docs/runbook.md');
+    expect(brokenLink(readme, `${REPO_URL}README.md#runbook`)).toBe('no heading #runbook in README.md');
+  });
+
+  it('slugs headings as GitHub does: code kept, punctuation dropped, duplicates numbered', () => {
+    expect(headings('## The `IBKR_PORT` (API) port\n\n## Notes\n\n## Notes\n').map((h) => h.anchor)).toEqual([
+      'the-ibkr_port-api-port',
+      'notes',
+      'notes-1',
+    ]);
+  });
+
+  it('ignores links inside code blocks', () => {
+    expect(linkTargets('```\n[a](b.md)\n```\n\nsee [c](d.md)\n')).toEqual(['d.md']);
+  });
+});
