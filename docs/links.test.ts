@@ -56,6 +56,55 @@ describe('Markdown links', () => {
   });
 });
 
+// Matches of a pattern in the repository's own files (tracked or new, never ignored ones), as
+// file:line:match; git grep exits 1 when nothing matches.
+function grepRepository(pattern: string, ...pathspecs: string[]): string[] {
+  try {
+    return execFileSync('git', ['grep', '--untracked', '-I', '-n', '-o', '-E', pattern, '--', ...pathspecs], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((l) => l !== '');
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
+  }
+}
+
+describe('references from code and configuration', () => {
+  // Comments, alert annotations and error messages cite pages as docs/<page>.md#<anchor>.
+  // This file is left out: its checks of the checker name missing pages on purpose.
+  const citations = grepRepository(
+    '(blob/main/)?docs/[A-Za-z0-9_-]+[.]md(#[A-Za-z0-9_-]+)?',
+    ':!*.md',
+    ':!docs/links.test.ts',
+  );
+
+  it('finds the citations', () => {
+    expect(citations.some((c) => c.startsWith('exporter/src/ib/codes.ts:'))).toBe(true);
+  });
+
+  it('cites only pages and headings that exist', () => {
+    const broken = citations
+      .map((c) => {
+        const [file = '', , match = ''] = c.split(':', 3);
+        return {
+          file,
+          match,
+          why: brokenLink(join(ROOT, 'README.md'), match.replace(/^blob[/]main[/]/, '')),
+        };
+      })
+      .filter((c) => c.why !== undefined);
+    expect(broken).toEqual([]);
+  });
+
+  it('never points at reading material outside the repository', () => {
+    // The pattern is built from parts so that this file does not match itself.
+    expect(grepRepository(['shared', 'reference'].join('/') + '|' + ['', 'work', ''].join('/'))).toEqual([]);
+  });
+});
+
 describe('the link checker itself', () => {
   const readme = join(ROOT, 'README.md');
   it('accepts a page, a heading on a page and a heading on the same page', () => {

@@ -1,5 +1,5 @@
 // IB error and notice codes the exporter acts on. Each one is a decision about session health;
-// see ../shared/reference/tws-protocol.md §6.
+// see docs/tws-protocol.md#error-and-notice-codes.
 
 /** Client-generated: the socket failed (ECONNREFUSED while the gateway restarts, ECONNRESET). */
 export const CONNECT_FAILED = 502;

@@ -260,7 +260,7 @@ export class IbConnection {
     this.hooks.listen((event, handler) => this.on(api, event, handler));
     this.on(api, EventName.sent, () => this.messageSent());
     this.on(api, EventName.managedAccounts, (list: string) => {
-      // "DU1," would give an empty account otherwise (stoqey pitfall §7.5).
+      // "DU1," would give an empty account otherwise (docs/tws-protocol.md#pitfalls-of-stoqeyib-1610).
       this.handshake.accounts = String(list ?? '')
         .split(',')
         .map((a) => a.trim())

@@ -1,6 +1,6 @@
 // Encoders of the server→client messages the simulator sends, one per message, as field lists.
 // Layouts follow @stoqey/ib 1.6.10's decoder (dist/core/io/decoder.js) at the given server
-// version; see /work/shared/reference/tws-protocol.md §4.
+// version; see docs/tws-protocol.md#responses.
 import { escapeNonAscii, formatDecimal, formatDouble, formatInt } from './wire.js';
 
 /** Incoming message ids (server → client). */

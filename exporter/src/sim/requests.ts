@@ -1,6 +1,6 @@
-// Decoding of client→server messages into typed records (layouts: tws-protocol.md §3, checked
-// against @stoqey/ib's encoder.js). Unknown or short messages decode to what can be read; this
-// never throws, because a hostile client must not crash the simulator.
+// Decoding of client→server messages into typed records (layouts: docs/tws-protocol.md#requests,
+// checked against @stoqey/ib's encoder.js). Unknown or short messages decode to what can be read;
+// this never throws, because a hostile client must not crash the simulator.
 
 /** Outgoing message ids (client → server) the simulator understands. */
 export const OUT = {

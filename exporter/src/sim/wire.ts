@@ -1,5 +1,5 @@
 // Framing and field formatting of the TWS socket API ("V100+" protocol), server side.
-// Layout reference: /work/shared/reference/tws-protocol.md §1 and §4.
+// Layouts: docs/tws-protocol.md#framing and docs/tws-protocol.md#how-values-are-written.
 
 /** The 4 bytes a client sends before its length-prefixed version range. */
 export const API_PREFIX = Buffer.from('API\0', 'latin1');
