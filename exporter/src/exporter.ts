@@ -18,9 +18,9 @@ import { accountCollector } from './metrics/account-collector.js';
 import { createMetricsEndpoint } from './metrics/collector.js';
 import { healthCollector } from './metrics/health-collector.js';
 import { positionCollector } from './metrics/position-collector.js';
+import { restartCollector } from './metrics/restart-collector.js';
 import { createOrders } from './orders/create-orders.js';
 import { createRestarter } from './restart/create-restarter.js';
-import { restartCollector } from './restart/restart-collector.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { SyncService } from './sync/sync-service.js';
@@ -85,7 +85,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   const base = config.ib.baseCurrency;
   // Orders: always routed (a read-only exporter answers 403); the order connection opens only
   // when IBKR_READONLY=false.
-  const orders = createOrders({ config, database: store.database, health, registry, logger, now });
+  const orders = createOrders({ config, store: store.orders(), health, registry, logger, now });
   const metrics = createMetricsEndpoint(
     registry,
     [

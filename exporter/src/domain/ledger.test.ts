@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseExecId } from './exec-id.js';
-import { contribution, decideRevision } from './ledger.js';
+import { applyContribution, contribution, decideRevision, ledgerKey } from './ledger.js';
 import { addDecimal, addSigned, subDecimal, toDecimal } from './money.js';
 import { snapshotReason } from './snapshot-policy.js';
-import type { ContractInfo } from './types.js';
+import type { ContractInfo, LedgerContribution } from './types.js';
 
 const stock: ContractInfo = { conId: 1, symbol: 'AAPL', secType: 'STK', currency: 'USD', multiplier: 1 };
 
@@ -64,6 +64,61 @@ describe('contribution', () => {
     expect(
       contribution({ account: 'DU1', contract: stock }, { ...report, commission: undefined }).commission,
     ).toBe('0');
+  });
+});
+
+describe('applyContribution', () => {
+  const closing: LedgerContribution = {
+    account: 'DU1',
+    conId: 1,
+    currency: 'USD',
+    commission: '1.05',
+    realizedPnl: '79.35',
+  };
+
+  it('starts the totals of a position at its first joined fill', () => {
+    expect(applyContribution(undefined, closing, 1)).toEqual({
+      account: 'DU1',
+      conId: 1,
+      currency: 'USD',
+      realizedPnl: '79.35',
+      commissions: '1.05',
+      reports: 1,
+    });
+  });
+
+  it('counts an opening fill as a report without touching realized PnL', () => {
+    const first = applyContribution(undefined, closing, 1);
+    const next = applyContribution(first, { ...closing, commission: '0.35', realizedPnl: undefined }, 1);
+    expect(next).toMatchObject({ realizedPnl: '79.35', commissions: '1.4', reports: 2 });
+  });
+
+  it('takes back a corrected fill exactly before adding its correction', () => {
+    const first = applyContribution(undefined, closing, 1);
+    const withdrawn = applyContribution(first, closing, -1);
+    expect(withdrawn).toMatchObject({ realizedPnl: '0', commissions: '0', reports: 0 });
+    const corrected = applyContribution(withdrawn, { ...closing, realizedPnl: '80.1', commission: '1.1' }, 1);
+    expect(corrected).toMatchObject({ realizedPnl: '80.1', commissions: '1.1', reports: 1 });
+  });
+
+  it('sums many small amounts without float drift', () => {
+    let totals = applyContribution(undefined, { ...closing, commission: '0.1', realizedPnl: '0.1' }, 1);
+    for (let i = 0; i < 9; i++) {
+      totals = applyContribution(totals, { ...closing, commission: '0.1', realizedPnl: '0.1' }, 1);
+    }
+    expect(totals).toMatchObject({ realizedPnl: '1', commissions: '1', reports: 10 });
+  });
+
+  it('does not change the totals it was given', () => {
+    const first = applyContribution(undefined, closing, 1);
+    applyContribution(first, closing, 1);
+    expect(first.reports).toBe(1);
+  });
+
+  it('keys a row by account, contract and report currency', () => {
+    expect(ledgerKey({ account: 'DU1', conId: 1, currency: 'USD' })).not.toBe(
+      ledgerKey({ account: 'DU1', conId: 1, currency: 'EUR' }),
+    );
   });
 });
 

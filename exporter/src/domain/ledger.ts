@@ -1,7 +1,9 @@
-// Pure rules for the execution ledger: which version of a fill wins, and what a fill joined with
-// its commission report adds to the position's totals. No I/O: the store applies these inside
-// its transactions, so the rules are tested here without a database.
-import type { CommissionRecord, ContractInfo, LedgerContribution } from './types.js';
+// Pure rules for the execution ledger: which version of a fill wins, what a fill joined with its
+// commission report adds to the position's totals, and how the running totals move. No I/O: every
+// store applies these inside its transactions, so the rules are tested here without a database
+// and each backend gets the same arithmetic.
+import { addSigned } from './money.js';
+import type { CommissionRecord, ContractInfo, LedgerContribution, LedgerTotals } from './types.js';
 
 /** What the ledger needs to know of a fill to credit its commission report to a position. */
 export interface FillOwner {
@@ -34,5 +36,38 @@ export function contribution(execution: FillOwner, report: CommissionRecord): Le
     currency: report.currency ?? execution.contract.currency,
     commission: report.commission ?? '0',
     realizedPnl: report.realizedPnl,
+  };
+}
+
+/** The identity of a ledger row: one position in one report currency. */
+export function ledgerKey(row: Pick<LedgerTotals, 'account' | 'conId' | 'currency'>): string {
+  return `${row.account}|${row.conId}|${row.currency}`;
+}
+
+/**
+ * The running totals after adding (sign +1) or taking back (sign -1) one joined fill. A
+ * correction takes back the old version's contribution and adds the new one. An opening fill
+ * (no realized PnL) leaves the realized total as it is but still counts as a report, so that
+ * `reports` says how many fills the total is made of.
+ */
+export function applyContribution(
+  current: LedgerTotals | undefined,
+  c: LedgerContribution,
+  sign: 1 | -1,
+): LedgerTotals {
+  const base = current ?? {
+    account: c.account,
+    conId: c.conId,
+    currency: c.currency,
+    realizedPnl: '0',
+    commissions: '0',
+    reports: 0,
+  };
+  return {
+    ...base,
+    realizedPnl:
+      c.realizedPnl === undefined ? base.realizedPnl : addSigned(base.realizedPnl, c.realizedPnl, sign),
+    commissions: addSigned(base.commissions, c.commission, sign),
+    reports: base.reports + sign,
   };
 }

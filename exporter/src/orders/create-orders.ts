@@ -1,7 +1,6 @@
 // Builds the orders feature from the configuration: store, service, order connection (only when
 // IBKR_READONLY=false and the exporter syncs with a gateway), metrics and routes. The router is
 // always mounted, so a read-only exporter answers 403 rather than 404.
-import type { Database } from 'better-sqlite3';
 import type express from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -10,9 +9,9 @@ import type { Health } from '../domain/health.js';
 import { ordersRouter } from '../http/orders-routes.js';
 import { IbOrderSession } from '../ib/order-session.js';
 import type { Collector } from '../metrics/collector.js';
-import { OrderStore } from '../store/order-store.js';
+import { ordersCollector } from '../metrics/orders-collector.js';
+import type { OrderStore } from '../store/order-store.js';
 import { OrderService } from './order-service.js';
-import { ordersCollector } from './orders-collector.js';
 
 export interface Orders {
   readonly service: OrderService;
@@ -25,7 +24,7 @@ export interface Orders {
 
 export function createOrders(deps: {
   config: Config;
-  database: Database;
+  store: OrderStore;
   health: Health;
   registry: Registry;
   logger: Logger;
@@ -33,7 +32,7 @@ export function createOrders(deps: {
 }): Orders {
   const { config, health, logger } = deps;
   const service = new OrderService({
-    store: new OrderStore(deps.database),
+    store: deps.store,
     readonly: config.ib.readonly,
     limits: config.orders,
     // The sync connection must be live too: without it the fills would not reach the ledger.

@@ -2,23 +2,12 @@
 // are both built from these, so the docs cannot drift from what is enforced.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { ORDER_STATUSES } from '../domain/order-status.js';
 
 export const SEC_TYPES = ['STK', 'OPT', 'FUT'] as const;
 export const ORDER_TYPES = ['MKT', 'LMT'] as const;
 export const SIDES = ['BUY', 'SELL'] as const;
 export const TIFS = ['DAY', 'GTC', 'IOC', 'OPG'] as const;
-/** IB's order states (orderStatus / openOrder). */
-export const ORDER_STATUSES = [
-  'PendingSubmit',
-  'PreSubmitted',
-  'Submitted',
-  'PendingCancel',
-  'Cancelled',
-  'ApiCancelled',
-  'Filled',
-  'Inactive',
-] as const;
-
 const MAX_QTY = 1e9;
 
 export const orderRequestSchema = z

@@ -14,7 +14,8 @@ import type {
   OrderStatusUpdate,
 } from '../ib/order-session.js';
 import { GatewayNotLiveError, LookupTimeoutError } from '../ib/order-session.js';
-import { DuplicateKeyError, TERMINAL_STATUSES } from '../store/order-store.js';
+import { isTerminalStatus } from '../domain/order-status.js';
+import { DuplicateKeyError } from '../store/order-store.js';
 import type { OrderRow, OrderStore, StatusChange } from '../store/order-store.js';
 import type { FieldProblem, OrderRequest } from './order-schema.js';
 import { bodyHash, fieldProblems, idempotencyKeySchema, orderRequestSchema } from './order-schema.js';
@@ -371,7 +372,7 @@ export class OrderService implements OrderSessionEvents {
     };
     if (this.options.readonly) reject(403, 'orders are disabled: IBKR_READONLY=true');
     const row = this.store.get(id) ?? reject(404, `no order ${id}`);
-    if (TERMINAL_STATUSES.has(row.status)) reject(409, `order is ${row.status}: nothing to cancel`);
+    if (isTerminalStatus(row.status)) reject(409, `order is ${row.status}: nothing to cancel`);
     const gateway = this.gateway;
     if (!gateway || !gateway.live || !this.options.isLive()) {
       reject(503, 'gateway not live: orders need a connected, logged-in gateway');
@@ -385,7 +386,7 @@ export class OrderService implements OrderSessionEvents {
     const errorsBefore = row.lastError;
     await this.waitFor(
       id,
-      (o) => TERMINAL_STATUSES.has(o.status) || o.lastError !== errorsBefore,
+      (o) => isTerminalStatus(o.status) || o.lastError !== errorsBefore,
       this.ackTimeoutMs,
     );
     const now = this.store.get(id)!;
@@ -393,7 +394,7 @@ export class OrderService implements OrderSessionEvents {
       { outcome: 'cancel', id, ib_order_id: now.ibOrderId, status: now.status },
       'order cancel sent',
     );
-    if (!TERMINAL_STATUSES.has(now.status) && now.lastError !== errorsBefore && now.lastError !== undefined) {
+    if (!isTerminalStatus(now.status) && now.lastError !== errorsBefore && now.lastError !== undefined) {
       return {
         status: 409,
         body: { error: `the gateway refused the cancel: ${now.lastError}`, order: this.view(now) },

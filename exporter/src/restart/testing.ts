@@ -15,7 +15,7 @@ import { createApp } from '../http/app.js';
 import { restartRouter } from '../http/restart-routes.js';
 import { createMetricsEndpoint } from '../metrics/collector.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { restartCollector } from './restart-collector.js';
+import { restartCollector } from '../metrics/restart-collector.js';
 import type { GatewayRestarter } from './restarter.js';
 
 /** A debug-level logger that keeps its JSON lines, so tests can check what is (not) logged. */

@@ -1,18 +1,6 @@
-// The orders placed through the API, in the ledger's SQLite file (migration 002): the request,
-// its idempotency key and body hash, the IB order and perm ids, the status history and the fills.
-// Every method is one transaction on the shared better-sqlite3 connection.
-import type { Database, Statement } from 'better-sqlite3';
+// The orders seam: what the order service needs of durable order state, whatever the backend.
+// SqliteOrderStore implements it in the ledger's SQLite file.
 import type { CommissionRecord, ExecutionRecord } from '../domain/types.js';
-import { nul, opt } from './rows.js';
-import type { Row } from './rows.js';
-
-/** IB order states after which nothing more happens to an order. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
-  'Filled',
-  'Cancelled',
-  'ApiCancelled',
-  'Inactive',
-]);
 
 export interface NewOrder {
   id: string;
@@ -75,33 +63,6 @@ export interface OrderQuery {
   limit: number;
 }
 
-function orderFromRow(row: Row): OrderRow {
-  return {
-    id: row.id as string,
-    idempotencyKey: opt(row.idempotency_key as string | null),
-    bodyHash: row.body_hash as string,
-    request: row.request as string,
-    account: row.account as string,
-    conId: row.con_id as number,
-    symbol: row.symbol as string,
-    secType: row.sec_type as string,
-    side: row.side as 'BUY' | 'SELL',
-    orderType: row.order_type as 'MKT' | 'LMT',
-    quantity: row.quantity as string,
-    limitPrice: opt(row.limit_price as string | null),
-    clientId: row.client_id as number,
-    ibOrderId: row.ib_order_id as number,
-    permId: opt(row.perm_id as number | null),
-    status: row.status as string,
-    filled: row.filled as number,
-    remaining: opt(row.remaining as number | null),
-    avgFillPrice: opt(row.avg_fill_price as number | null),
-    lastError: opt(row.last_error as string | null),
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-  };
-}
-
 /** Thrown by insert when the idempotency key is already taken (another writer got there first). */
 export class DuplicateKeyError extends Error {
   constructor(readonly key: string) {
@@ -110,229 +71,29 @@ export class DuplicateKeyError extends Error {
   }
 }
 
-export class OrderStore {
-  private readonly stmt: Record<string, Statement>;
-  /** Commission reports that arrived before their fill (IB sends them in either order). */
-  private readonly earlyReports = new Map<string, CommissionRecord>();
-
-  constructor(private readonly db: Database) {
-    const p = (sql: string) => db.prepare(sql);
-    this.stmt = {
-      insert:
-        p(`INSERT INTO orders (id, idempotency_key, body_hash, request, account, con_id, symbol, sec_type, side,
-          order_type, quantity, limit_price, client_id, ib_order_id, status, created_at, updated_at)
-        VALUES (@id, @idempotencyKey, @bodyHash, @request, @account, @conId, @symbol, @secType, @side, @orderType,
-          @quantity, @limitPrice, @clientId, @ibOrderId, @status, @createdAt, @createdAt)`),
-      byId: p(`SELECT * FROM orders WHERE id = ?`),
-      byKey: p(`SELECT * FROM orders WHERE idempotency_key = ?`),
-      // Order ids are per client id and a gateway reset may reuse them: the newest order wins.
-      byIbId: p(
-        `SELECT * FROM orders WHERE client_id = ? AND ib_order_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-      ),
-      byPermId: p(`SELECT * FROM orders WHERE perm_id = ? LIMIT 1`),
-      update: p(`UPDATE orders SET status = @status, filled = @filled, remaining = @remaining,
-          avg_fill_price = @avgFillPrice, perm_id = @permId, last_error = @lastError, updated_at = @at WHERE id = @id`),
-      history:
-        p(`INSERT INTO order_status_history (order_id, at, source, status, filled, remaining, avg_fill_price, message)
-        VALUES (@orderId, @at, @source, @status, @filled, @remaining, @avgFillPrice, @message)`),
-      historyOf: p(`SELECT * FROM order_status_history WHERE order_id = ? ORDER BY id`),
-      fillById: p(`SELECT revision FROM order_fills WHERE base_exec_id = ?`),
-      // A correction replaces the fill but keeps a commission report already joined to it.
-      upsertFill:
-        p(`INSERT INTO order_fills (base_exec_id, exec_id, revision, order_id, shares, price, time_ms,
-          commission, commission_currency, realized_pnl)
-        VALUES (@baseExecId, @execId, @revision, @orderId, @shares, @price, @time, @commission, @currency, @realizedPnl)
-        ON CONFLICT (base_exec_id) DO UPDATE SET exec_id = excluded.exec_id, revision = excluded.revision,
-          order_id = excluded.order_id, shares = excluded.shares, price = excluded.price, time_ms = excluded.time_ms,
-          commission = coalesce(excluded.commission, commission),
-          commission_currency = coalesce(excluded.commission_currency, commission_currency),
-          realized_pnl = coalesce(excluded.realized_pnl, realized_pnl)`),
-      fillCommission: p(`UPDATE order_fills SET commission = @commission, commission_currency = @currency,
-          realized_pnl = @realizedPnl WHERE base_exec_id = @baseExecId`),
-      fillsOf: p(`SELECT * FROM order_fills WHERE order_id = ? ORDER BY time_ms, base_exec_id`),
-      openByAccount: p(`SELECT account, count(*) AS n FROM orders
-        WHERE status NOT IN ('Filled', 'Cancelled', 'ApiCancelled', 'Inactive') GROUP BY account`),
-    };
-  }
-
+export interface OrderStore {
   /** Stores a new order with its first history entry; throws DuplicateKeyError for a taken key. */
-  insert(order: NewOrder): OrderRow {
-    try {
-      this.db.transaction(() => {
-        this.stmt.insert!.run({
-          ...order,
-          idempotencyKey: nul(order.idempotencyKey),
-          limitPrice: nul(order.limitPrice),
-        });
-        this.stmt.history!.run({
-          orderId: order.id,
-          at: order.createdAt,
-          source: 'submit',
-          status: order.status,
-          filled: 0,
-          remaining: null,
-          avgFillPrice: null,
-          message: null,
-        });
-      })();
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (order.idempotencyKey !== undefined && code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new DuplicateKeyError(order.idempotencyKey);
-      }
-      throw new Error('insert order', { cause: error });
-    }
-    return this.get(order.id)!;
-  }
-
-  get(id: string): OrderRow | undefined {
-    const row = this.stmt.byId!.get(id) as Row | undefined;
-    return row && orderFromRow(row);
-  }
-
-  byKey(key: string): OrderRow | undefined {
-    const row = this.stmt.byKey!.get(key) as Row | undefined;
-    return row && orderFromRow(row);
-  }
-
-  byIbOrderId(clientId: number, ibOrderId: number): OrderRow | undefined {
-    const row = this.stmt.byIbId!.get(clientId, ibOrderId) as Row | undefined;
-    return row && orderFromRow(row);
-  }
-
-  byPermId(permId: number): OrderRow | undefined {
-    const row = this.stmt.byPermId!.get(permId) as Row | undefined;
-    return row && orderFromRow(row);
-  }
-
+  insert(order: NewOrder): OrderRow;
+  get(id: string): OrderRow | undefined;
+  byKey(key: string): OrderRow | undefined;
+  /** The newest order with this IB order id on this client id (a gateway reset may reuse ids). */
+  byIbOrderId(clientId: number, ibOrderId: number): OrderRow | undefined;
+  byPermId(permId: number): OrderRow | undefined;
   /**
    * Applies a reported change. History gets a row only when something changed (IB repeats
    * orderStatus messages); returns the order as it is now, or undefined when nothing changed.
    */
-  applyChange(id: string, change: StatusChange, at: number): OrderRow | undefined {
-    return this.db.transaction((): OrderRow | undefined => {
-      const before = this.get(id);
-      if (!before) return undefined;
-      const after: OrderRow = {
-        ...before,
-        status: change.status,
-        filled: change.filled ?? before.filled,
-        remaining: change.remaining ?? before.remaining,
-        avgFillPrice: change.avgFillPrice ?? before.avgFillPrice,
-        permId: change.permId ?? before.permId,
-        lastError: change.source === 'error' ? change.message : before.lastError,
-        updatedAt: at,
-      };
-      const changed =
-        after.status !== before.status ||
-        after.filled !== before.filled ||
-        after.remaining !== before.remaining ||
-        after.avgFillPrice !== before.avgFillPrice ||
-        after.permId !== before.permId ||
-        change.source === 'error' ||
-        change.source === 'cancel';
-      if (!changed) return undefined;
-      this.stmt.update!.run({
-        id,
-        status: after.status,
-        filled: after.filled,
-        remaining: nul(after.remaining),
-        avgFillPrice: nul(after.avgFillPrice),
-        permId: nul(after.permId),
-        lastError: nul(after.lastError),
-        at,
-      });
-      this.stmt.history!.run({
-        orderId: id,
-        at,
-        source: change.source,
-        status: after.status,
-        filled: nul(change.filled),
-        remaining: nul(change.remaining),
-        avgFillPrice: nul(change.avgFillPrice),
-        message: nul(change.message),
-      });
-      return after;
-    })();
-  }
-
-  history(id: string): HistoryRow[] {
-    return (this.stmt.historyOf!.all(id) as Row[]).map((r) => ({
-      at: r.at as number,
-      source: r.source as StatusChange['source'],
-      status: r.status as string,
-      filled: opt(r.filled as number | null),
-      remaining: opt(r.remaining as number | null),
-      avgFillPrice: opt(r.avg_fill_price as number | null),
-      message: opt(r.message as string | null),
-    }));
-  }
-
-  /** Stores a fill of the order once per execId; a correction (higher revision) replaces it. */
-  recordFill(orderId: string, execution: ExecutionRecord): boolean {
-    return this.db.transaction((): boolean => {
-      const existing = this.stmt.fillById!.get(execution.baseExecId) as Row | undefined;
-      if (existing && (existing.revision as number) >= execution.revision) return false;
-      const early = this.earlyReports.get(execution.baseExecId);
-      this.earlyReports.delete(execution.baseExecId);
-      this.stmt.upsertFill!.run({
-        baseExecId: execution.baseExecId,
-        execId: execution.execId,
-        revision: execution.revision,
-        orderId,
-        shares: execution.shares,
-        price: execution.price,
-        time: execution.time,
-        commission: nul(early?.commission),
-        currency: nul(early?.currency),
-        realizedPnl: nul(early?.realizedPnl),
-      });
-      return true;
-    })();
-  }
-
+  applyChange(id: string, change: StatusChange, at: number): OrderRow | undefined;
+  history(id: string): HistoryRow[];
+  /**
+   * Stores a fill of the order once per execId; a correction (higher revision) replaces it.
+   * Returns whether anything was stored.
+   */
+  recordFill(orderId: string, execution: ExecutionRecord): boolean;
   /** Joins a commission report to its fill, or keeps it until the fill arrives. */
-  recordCommission(report: CommissionRecord): void {
-    const params = {
-      baseExecId: report.baseExecId,
-      commission: nul(report.commission),
-      currency: nul(report.currency),
-      realizedPnl: nul(report.realizedPnl),
-    };
-    if (this.stmt.fillCommission!.run(params).changes > 0) return;
-    // Reports of fills that are not ours never get a fill: keep the memory bounded.
-    if (this.earlyReports.size >= 1000) this.earlyReports.delete(this.earlyReports.keys().next().value!);
-    this.earlyReports.set(report.baseExecId, report);
-  }
-
-  fills(id: string): FillRow[] {
-    return (this.stmt.fillsOf!.all(id) as Row[]).map((r) => ({
-      execId: r.exec_id as string,
-      shares: r.shares as number,
-      price: r.price as number,
-      time: r.time_ms as number,
-      commission: opt(r.commission as string | null),
-      commissionCurrency: opt(r.commission_currency as string | null),
-      realizedPnl: opt(r.realized_pnl as string | null),
-    }));
-  }
-
-  list(query: OrderQuery): OrderRow[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: query.limit };
-    if (query.status !== undefined) {
-      where.push('status = @status');
-      params.status = query.status;
-    }
-    if (query.open) where.push(`status NOT IN ('Filled', 'Cancelled', 'ApiCancelled', 'Inactive')`);
-    const sql = `SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, rowid DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as Row[]).map(orderFromRow);
-  }
-
+  recordCommission(report: CommissionRecord): void;
+  fills(id: string): FillRow[];
+  list(query: OrderQuery): OrderRow[];
   /** Orders not in a terminal state, by account. */
-  openByAccount(): Map<string, number> {
-    const rows = this.stmt.openByAccount!.all() as Row[];
-    return new Map(rows.map((r) => [r.account as string, r.n as number]));
-  }
+  openByAccount(): Map<string, number>;
 }

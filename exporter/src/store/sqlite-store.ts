@@ -5,9 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { contribution, decideRevision } from '../domain/ledger.js';
+import { applyContribution, contribution, decideRevision, ledgerKey } from '../domain/ledger.js';
 import type { FillOwner } from '../domain/ledger.js';
-import { addSigned } from '../domain/money.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -22,6 +21,8 @@ import type {
   Stream,
 } from '../domain/types.js';
 import { migrate } from './migrate.js';
+import type { OrderStore } from './order-store.js';
+import { SqliteOrderStore } from './sqlite-order-store.js';
 import type { PersistedState, RecordResult, Store, StoredPosition, TradeQuery, TradeRow } from './store.js';
 import { nul, opt } from './rows.js';
 import type { Row } from './rows.js';
@@ -69,6 +70,7 @@ export class SqliteStore implements Store {
   private readonly stmt: Record<string, Statement>;
   /** Runs fn in one transaction. Built once: db.transaction() builds its wrappers anew on every call (bench: ingest). */
   private readonly atomic: <T>(fn: () => T) => T;
+  private orderStore: SqliteOrderStore | undefined;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -228,27 +230,9 @@ export class SqliteStore implements Store {
 
   private applyContribution(c: LedgerContribution, sign: 1 | -1, changed: Map<string, LedgerTotals>): void {
     const row = this.stmt.ledgerRow!.get(c.account, c.conId, c.currency) as Row | undefined;
-    const current = row
-      ? ledgerFromRow(row)
-      : {
-          account: c.account,
-          conId: c.conId,
-          currency: c.currency,
-          realizedPnl: '0',
-          commissions: '0',
-          reports: 0,
-        };
-    const next: LedgerTotals = {
-      ...current,
-      realizedPnl:
-        c.realizedPnl === undefined
-          ? current.realizedPnl
-          : addSigned(current.realizedPnl, c.realizedPnl, sign),
-      commissions: addSigned(current.commissions, c.commission, sign),
-      reports: current.reports + sign,
-    };
+    const next = applyContribution(row && ledgerFromRow(row), c, sign);
     this.stmt.upsertLedger!.run(next);
-    changed.set(`${c.account}|${c.conId}|${c.currency}`, next);
+    changed.set(ledgerKey(next), next);
   }
 
   private upsertContract(contract: ContractInfo): void {
@@ -428,9 +412,9 @@ export class SqliteStore implements Store {
     }));
   }
 
-  /** The open connection, for the stores of other concerns (orders) that share this file and its migrations. */
-  get database(): Db {
-    return this.db;
+  orders(): OrderStore {
+    this.orderStore ??= new SqliteOrderStore(this.db);
+    return this.orderStore;
   }
 
   isOpen(): boolean {

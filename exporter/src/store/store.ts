@@ -1,6 +1,7 @@
 // The store seam: the only way the rest of the exporter reaches durable state.
 import type { Decision } from '../domain/ledger.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
+import type { OrderStore } from './order-store.js';
 export type { LedgerTotals } from '../domain/types.js';
 import type {
   AccountPnl,
@@ -89,6 +90,8 @@ export interface Store {
   /** A backfill requested at `requestedAt` has completed: every fill made before it is stored. */
   saveBackfillWatermark(requestedAt: number): void;
   trades(query: TradeQuery): TradeRow[];
+  /** The orders placed through the API, kept in the same database as the ledger. */
+  orders(): OrderStore;
   isOpen(): boolean;
   close(): void;
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../domain/types.js';
-import { DuplicateKeyError, OrderStore } from './order-store.js';
-import type { NewOrder } from './order-store.js';
+import { DuplicateKeyError } from './order-store.js';
+import type { NewOrder, OrderStore } from './order-store.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const order = (id: string, key?: string): NewOrder => ({
@@ -38,14 +38,14 @@ const fill = (execId: string, shares: number): ExecutionRecord => ({
   time: 2000,
 });
 
-describe('OrderStore', () => {
+describe('SqliteOrderStore', () => {
   let dir: string;
   let sqlite: SqliteStore;
   let store: OrderStore;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'order-store-'));
     sqlite = new SqliteStore({ path: join(dir, 'orders.db') });
-    store = new OrderStore(sqlite.database);
+    store = sqlite.orders();
   });
   afterEach(() => {
     sqlite.close();
@@ -59,7 +59,7 @@ describe('OrderStore', () => {
     expect(() => store.insert(order('d', 'key-1'))).toThrow(DuplicateKeyError);
     sqlite.close();
     sqlite = new SqliteStore({ path: join(dir, 'orders.db') });
-    store = new OrderStore(sqlite.database);
+    store = sqlite.orders();
     expect(store.byKey('key-1')).toMatchObject({ id: 'a', bodyHash: 'h1', limitPrice: '150.25' });
     expect(
       store

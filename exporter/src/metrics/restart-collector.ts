@@ -3,9 +3,9 @@
 // disabled), so `increase()` and alerts see the first failure rather than a series appearing.
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { Collector } from '../metrics/collector.js';
-import { RESTART_MODES } from './restarter.js';
-import type { GatewayRestarter } from './restarter.js';
+import { RESTART_MODES } from '../restart/restarter.js';
+import type { GatewayRestarter } from '../restart/restarter.js';
+import type { Collector } from './collector.js';
 
 export function restartCollector(registry: Registry, restarter: GatewayRestarter): Collector {
   const restarts = new Counter({

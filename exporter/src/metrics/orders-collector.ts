@@ -1,9 +1,9 @@
 // ibkr_orders_submitted_total and ibkr_orders_open, filled from the order service at scrape time.
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { Collector } from '../metrics/collector.js';
-import { gauge } from '../metrics/collector.js';
-import type { SubmitResult } from './order-service.js';
+import type { SubmitResult } from '../orders/order-service.js';
+import type { Collector } from './collector.js';
+import { gauge } from './collector.js';
 
 export interface OrdersSource {
   /** Counts by `SIDE|TYPE|result`, e.g. `BUY|MKT|placed`. */
