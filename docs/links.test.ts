@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { headings, linkTargets, readMarkdown } from './markdown.js';
+import { headings, linkTargets, readMarkdown, sections } from './markdown.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Links to this repository on GitHub (as runbook_url uses) are checked like relative ones.
@@ -130,5 +130,13 @@ describe('the link checker itself', () => {
 
   it('ignores links inside code blocks', () => {
     expect(linkTargets('```\n[a](b.md)\n```\n\nsee [c](d.md)\n')).toEqual(['d.md']);
+  });
+
+  it('cuts a page into the sections of one heading depth', () => {
+    const page = '# Page\n\nintro\n\n## One\n\na\n\n### Detail\n\nb\n\n## Two\n\nc\n';
+    expect([...sections(page, 2)].map(([anchor, text]) => [anchor, text.trim()])).toEqual([
+      ['one', 'a\n\n### Detail\n\nb'],
+      ['two', 'c'],
+    ]);
   });
 });

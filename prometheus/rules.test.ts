@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { headings, readMarkdown } from '../docs/markdown.js';
+import { headings, readMarkdown, sections } from '../docs/markdown.js';
 import { seriesNames } from './src/promql.js';
 import {
   PROMETHEUS_DIR,
@@ -21,9 +21,11 @@ const tool = (command: string, args: string[]) =>
   run(command, args, { cwd: PROMETHEUS_DIR, timeout: 60_000 });
 
 // docs/runbook.md has one `##` heading per alert; its GitHub anchors are what runbook_urls may name.
-const RUNBOOK_ANCHORS = headings(readMarkdown(new URL('../docs/runbook.md', import.meta.url).pathname))
+const RUNBOOK = readMarkdown(new URL('../docs/runbook.md', import.meta.url).pathname);
+const RUNBOOK_ANCHORS = headings(RUNBOOK)
   .filter((h) => h.depth === 2)
   .map((h) => h.anchor);
+const RUNBOOK_SECTIONS = sections(RUNBOOK, 2);
 
 const alerts = alertRules();
 const records = recordingRules();
@@ -78,8 +80,10 @@ describe('alert conventions', () => {
       expect(rule.for).toMatch(/^\d+[smh]$/);
       expect(rule.annotations?.summary).toMatch(/^[A-Z].*\.$/);
       expect(rule.annotations?.description).toContain('$value');
-      const anchor = rule.annotations?.runbook_url?.replace(`${RUNBOOK_BASE}#`, '');
+      const anchor = rule.annotations?.runbook_url?.replace(`${RUNBOOK_BASE}#`, '') ?? '';
       expect(RUNBOOK_ANCHORS).toContain(anchor);
+      // The on-call reader lands on the right section: it names the alert and its severity.
+      expect(RUNBOOK_SECTIONS.get(anchor)).toContain(`Alert \`${name}\`, ${rule.labels?.severity}.`);
     },
   );
 
