@@ -72,6 +72,19 @@ function grepRepository(pattern: string, ...pathspecs: string[]): string[] {
   }
 }
 
+describe('the README index', () => {
+  it('reaches every page in one click: docs/*.md, every folder README and CONTRIBUTING.md', () => {
+    const linked = new Set(
+      linkTargets(readMarkdown(join(ROOT, 'README.md')))
+        .filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t))
+        .map((t) => t.split('#')[0]),
+    );
+    const pages = markdownFiles.filter((f) => f !== 'README.md');
+    expect(pages.length).toBeGreaterThan(15);
+    expect(pages.filter((page) => !linked.has(page))).toEqual([]);
+  });
+});
+
 describe('references from code and configuration', () => {
   // Comments, alert annotations and error messages cite pages as docs/<page>.md#<anchor>.
   // This file is left out: its checks of the checker name missing pages on purpose.
