@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { GatewaySimulator } from '../exporter/src/sim/server.js';
 import { scenarioOf } from './fixtures.js';
-import { exporterEnv, tempDir } from './rig.js';
+import { exporterEnv, tempDir } from '../exporter/test/support/env.js';
 import { getText, matching, parseMetrics, scrapeUntil } from './scrape-client.js';
 import type { Sample } from './scrape-client.js';
 import { row, summarize } from './stats.js';

@@ -4,8 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { GatewaySimulator } from '../exporter/src/sim/server.js';
 import { accountOf, contractOf, scenarioOf } from './fixtures.js';
-import { exporterEnv, tempDir, waitSynced } from './rig.js';
-import { getText, matching, parseMetrics } from './scrape-client.js';
+import { exporterEnv, tempDir } from '../exporter/test/support/env.js';
+import { getText, matching, parseMetrics, waitSynced } from './scrape-client.js';
 import { row, single, summarize } from './stats.js';
 import type { Row } from './stats.js';
 import { spawnSubject } from './subject.js';

@@ -1,7 +1,8 @@
-// Reading /metrics from the outside, as Prometheus does, and waiting for a condition on it.
+// Reading /metrics from the outside, as Prometheus does, and waiting for a condition on it (a
+// synced book, say).
 import { performance } from 'node:perf_hooks';
-import { parseMetrics } from '../exporter/test/metrics-text.js';
-import type { Sample } from '../exporter/test/metrics-text.js';
+import { parseMetrics } from '../exporter/test/support/metrics-text.js';
+import type { Sample } from '../exporter/test/support/metrics-text.js';
 
 export { parseMetrics };
 export type { Sample };
@@ -41,4 +42,20 @@ export async function scrapeUntil(
       );
     if (options.intervalMs) await new Promise((r) => setTimeout(r, options.intervalMs));
   }
+}
+
+/** Resolves once /metrics shows the gateway up and `positions` positions with their PnL. */
+export async function waitSynced(url: string, positions: number, timeoutMs = 60_000): Promise<void> {
+  await scrapeUntil(
+    url,
+    (text) => {
+      const samples = parseMetrics(text);
+      return (
+        matching(samples, 'ibkr_gateway_up')[0]?.value === 1 &&
+        matching(samples, 'ibkr_position_quantity').length === positions &&
+        matching(samples, 'ibkr_position_daily_pnl').length === positions
+      );
+    },
+    { timeoutMs, intervalMs: 50, what: `${positions} synced positions` },
+  );
 }

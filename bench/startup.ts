@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { SqliteStore } from '../exporter/src/store/sqlite-store.js';
 import { buildLedgerDb } from './fixtures.js';
-import { tempDir } from './rig.js';
+import { tempDir } from '../exporter/test/support/env.js';
 import { getText, matching, parseMetrics, sumOf } from './scrape-client.js';
 import { row, summarize } from './stats.js';
 import type { Row } from './stats.js';

@@ -13,7 +13,7 @@ import {
   parseDockerfile,
   pinnedTag,
   runScripts,
-} from '../k8s/test-support/dockerfile.js';
+} from '../exporter/test/support/dockerfile.js';
 
 const dockerfile = parseDockerfile(join(import.meta.dirname, 'Dockerfile'));
 const [download, runtime] = dockerfile.stages;

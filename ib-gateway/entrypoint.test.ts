@@ -6,10 +6,18 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from './test-support.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const ENTRYPOINT = join(import.meta.dirname, 'entrypoint.sh');
+
+/** Resolves once `condition` holds, failing after 10 s; polls, since files have no events. */
+const waitFor = (condition: () => boolean) =>
+  vi.waitFor(
+    () => {
+      if (!condition()) throw new Error('condition not met');
+    },
+    { timeout: 10_000, interval: 50 },
+  );
 const TEMPLATE = join(import.meta.dirname, 'config.ini.tmpl');
 // Characters that Java's Properties or a shell substitution would mangle if passed naively.
 const PASSWORD = String.raw`p&ss\word "$HOME" 'x'`;

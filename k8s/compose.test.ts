@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { pinnedTag } from './test-support/dockerfile.js';
-import { hasCommand } from './test-support/render.js';
+import { pinnedTag } from '../exporter/test/support/dockerfile.js';
+import { hasCommand } from '../exporter/test/support/kustomize.js';
 import { ROOT } from './scripts/manifests.js';
 
 interface ComposeService {

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  buildContext,
+  copiedFiles,
+  dockerignoreRules,
   envs,
   flag,
   jsonWords,
@@ -16,7 +19,7 @@ import {
   parseDockerfile,
   pinnedTag,
   runScripts,
-} from './test-support/dockerfile.js';
+} from '../exporter/test/support/dockerfile.js';
 import { ROOT } from './scripts/manifests.js';
 
 const dockerfile = parseDockerfile(join(ROOT, 'Dockerfile'));
@@ -94,6 +97,46 @@ describe('exporter Dockerfile', () => {
         lines.some((l) => l.startsWith('!') && source.replace(/\/$/, '') === l.slice(1).replace(/\/$/, '')),
       ).toBe(true);
     }
+  });
+});
+
+describe('exporter image contents', () => {
+  const TEST_LIBRARIES = ['vitest', 'fast-check'];
+  // Test support goes by where it lives and what it is called, whatever it imports.
+  const TEST_PATH =
+    /(^|\/)(test|tests|__tests__|support|test-support|fixtures)\/|\.(test|spec)\.ts$|(^|\/)testing\.ts$/;
+
+  /** The test libraries a TypeScript file imports: only tests and their support use them. */
+  function testLibraryImports(file: string): string[] {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"./][^'"]*)['"]/g)].map(
+      (m) => m[1]!,
+    );
+    return specifiers.filter((s) => TEST_LIBRARIES.some((lib) => s === lib || s.startsWith(`${lib}/`)));
+  }
+  const isTestCode = (file: string) =>
+    TEST_PATH.test(file) || (file.endsWith('.ts') && testLibraryImports(file).length > 0);
+
+  it('puts no test code into the image', () => {
+    // The test libraries are development dependencies: `npm ci --omit=dev` leaves them out.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    for (const lib of TEST_LIBRARIES) expect(pkg.devDependencies).toHaveProperty(lib);
+    const image = copiedFiles(runtime!, buildContext(ROOT));
+    expect(image).toContain('exporter/src/main.ts');
+    expect(image).toContain('package-lock.json');
+    expect(image.filter(isTestCode)).toEqual([]);
+  });
+
+  it('would catch test code let into the context', () => {
+    // Without its test exclusion, the same .dockerignore sends the unit tests next to the sources.
+    const rules = dockerignoreRules(ROOT).filter((rule) => !rule.includes('.test.ts'));
+    const leaked = copiedFiles(runtime!, buildContext(ROOT, rules)).filter(isTestCode);
+    expect(leaked).toContain('exporter/src/domain/ledger.test.ts');
+    // And a file named like product code that imports the test runner counts as test code.
+    expect(testLibraryImports('exporter/test/support/ib-client.ts')).toEqual(['vitest']);
+    expect(isTestCode('exporter/src/domain/ledger.ts')).toBe(false);
   });
 });
 

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Container, Deployment, PodSpec, Service } from './test-support/objects.js';
-import { containersOf, envValue, named, ofKind, selects } from './test-support/objects.js';
-import type { K8sObject, Overlay } from './test-support/render.js';
-import { hasCommand, KUBECTL, kustomize, OVERLAYS, prepareTree } from './test-support/render.js';
-import { unknownFields, validateObject } from './test-support/schema.js';
+import type { Container, Deployment, PodSpec, Service } from '../exporter/test/support/k8s-objects.js';
+import { containersOf, envValue, named, ofKind, selects } from '../exporter/test/support/k8s-objects.js';
+import type { K8sObject, Overlay } from '../exporter/test/support/kustomize.js';
+import { hasCommand, KUBECTL, kustomize, OVERLAYS, prepareTree } from '../exporter/test/support/kustomize.js';
+import { unknownFields, validateObject } from '../exporter/test/support/k8s-schema.js';
 import { parseRuleGroups, readSources, ROOT } from './scripts/manifests.js';
 
 const GATEWAY = 'ib-gateway';

@@ -19,7 +19,13 @@ import { startDaemon, startPrometheus } from '../exporter/src/cli/prometheus-lau
 import type { Daemon, RunningPrometheus } from '../exporter/src/cli/prometheus-launcher.js';
 import type { Exporter } from '../exporter/src/exporter.js';
 import type { GatewaySimulator } from '../exporter/src/sim/server.js';
-import { BASIC, startSim, startTestExporter, testConfig, waitSynced } from '../exporter/test/harness.js';
+import {
+  BASIC,
+  startSim,
+  startTestExporter,
+  testConfig,
+  waitSynced,
+} from '../exporter/test/support/exporter.js';
 import { DASHBOARDS } from '../grafana/src/dashboards.js';
 import { panelQueries, variableQueries } from '../grafana/src/queries.js';
 import { selectors } from './src/promql.js';

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Exporter } from '../src/exporter.js';
 import { parseScenario } from '../src/sim/scenario.js';
 import { GatewaySimulator } from '../src/sim/server.js';
-import { fillStream, simLedger, storedLedger } from './ledger-check.js';
+import { fillStream, simLedger, storedLedger } from './support/ledger-check.js';
 import {
   BASIC,
   scrape,
@@ -16,7 +16,7 @@ import {
   useRig,
   valueOf,
   waitSynced,
-} from './harness.js';
+} from './support/exporter.js';
 
 const FAST = {
   IBKR_KEEPALIVE_SECONDS: '1',

@@ -13,7 +13,7 @@ import {
   tempDir,
   testConfig,
   waitSynced,
-} from './harness.js';
+} from './support/exporter.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/basic.prom', import.meta.url));
 

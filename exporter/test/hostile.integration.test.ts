@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import * as msg from '../src/sim/messages.js';
-import { BASIC, maskMetrics, scrape, useRig, valueOf, waitSynced } from './harness.js';
+import { BASIC, maskMetrics, scrape, useRig, valueOf, waitSynced } from './support/exporter.js';
 
 describe('hostile gateway input', () => {
   const rig = useRig();

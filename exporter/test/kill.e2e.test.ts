@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../src/sim/random-walk.js';
-import { fillStream, simLedger, storedLedger } from './ledger-check.js';
-import { startSim, startTestExporter, tempDir, testConfig } from './harness.js';
+import { fillStream, simLedger, storedLedger } from './support/ledger-check.js';
+import { startSim, startTestExporter, tempDir, testConfig } from './support/exporter.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));

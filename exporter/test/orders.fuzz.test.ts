@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { orderRequestSchema } from '../src/orders/order-schema.js';
-import { useRig } from './harness.js';
-import { ACCOUNT, call, placeOrders, startOrdersRig } from './orders-rig.js';
+import { useRig } from './support/exporter.js';
+import { ACCOUNT, call, placeOrders, startOrdersRig } from './support/orders.js';
 
 const rig = useRig();
 const MAX_QUANTITY = 1000;

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { startExporter } from '../src/exporter.js';
 import { GatewaySimulator } from '../src/sim/server.js';
-import { BASIC, scrape, testConfig, useRig, valueOf, waitSynced } from './harness.js';
+import { BASIC, scrape, testConfig, useRig, valueOf, waitSynced } from './support/exporter.js';
 import {
   ACCOUNT,
   TOKEN,
@@ -15,7 +15,7 @@ import {
   placeOrders,
   startOrdersExporter,
   startOrdersRig,
-} from './orders-rig.js';
+} from './support/orders.js';
 
 const rig = useRig();
 const TSLA = 76792991;

@@ -5,7 +5,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseMetrics, tempDir } from './harness.js';
+import { parseMetrics, tempDir } from './support/exporter.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -17,7 +17,7 @@ import {
   useRig,
   valueOf,
   waitSynced,
-} from './harness.js';
+} from './support/exporter.js';
 
 const LEDGER_TABLES = [
   'contracts',

@@ -2,7 +2,7 @@
 // real SQLite file. Expected values are worked out by hand from scenarios/basic.json.
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { scrape, useRig, valueOf } from './harness.js';
+import { scrape, useRig, valueOf } from './support/exporter.js';
 
 const ACCOUNT = 'DU0000001';
 const AAPL = { account: ACCOUNT, con_id: '265598', symbol: 'AAPL', sec_type: 'STK' };

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { disabledRestarter, zeroOutcomes } from '../restart/restarter.js';
 import type { GatewayRestarter, RestartMode, RestartStatus } from '../restart/restarter.js';
-import { capturedLogger, serveRestartApi } from '../restart/testing.js';
-import type { RestartApi } from '../restart/testing.js';
+import { capturedLogger, serveRestartApi } from '../../test/support/restart.js';
+import type { RestartApi } from '../../test/support/restart.js';
 
 const TOKEN = 'routes-test-token-0123456789abcdef';
 

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/config.js';
-import { FAKE_K8S_TOKEN, FakeKubeApi } from '../k8s/testing.js';
+import { FAKE_K8S_TOKEN, FakeKubeApi } from '../../test/support/fake-kube-api.js';
 import { createRestarter } from './create-restarter.js';
-import { capturedLogger, serveRestartApi } from './testing.js';
-import type { RestartApi } from './testing.js';
+import { capturedLogger, serveRestartApi } from '../../test/support/restart.js';
+import type { RestartApi } from '../../test/support/restart.js';
 
 const TOKEN = 'restart-test-token-0123456789';
 const PATH = '/apis/apps/v1/namespaces/ibkr/deployments/ib-gateway';

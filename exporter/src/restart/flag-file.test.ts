@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { startExporter } from '../exporter.js';
 import type { Exporter } from '../exporter.js';
-import { capturedLogger } from './testing.js';
+import { capturedLogger } from '../../test/support/restart.js';
 
 const TOKEN = 'flag-file-test-token-0123456789';
 

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { createRestarter } from './create-restarter.js';
 import { IbcCommandError, sendIbcCommand } from './ibc-command.js';
-import { capturedLogger, serveRestartApi, startFakeIbc } from './testing.js';
-import type { FakeIbc } from './testing.js';
+import { capturedLogger, serveRestartApi, startFakeIbc } from '../../test/support/restart.js';
+import type { FakeIbc } from '../../test/support/restart.js';
 
 const TOKEN = 'soft-restart-token-0123456789';
 

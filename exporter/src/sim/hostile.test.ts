@@ -7,7 +7,7 @@ import type { CommissionReport, Contract, Execution } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from './scenario.js';
 import type { GatewaySimulator } from './server.js';
-import { collect, nextEvent, useHarness } from './testing.js';
+import { collect, nextEvent, useHarness } from '../../test/support/ib-client.js';
 import { API_PREFIX, FrameReader, encodeFrame, splitFields } from './wire.js';
 
 const basic = () => loadScenario(fileURLToPath(new URL('./scenarios/basic.json', import.meta.url)));

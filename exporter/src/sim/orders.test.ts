@@ -6,8 +6,8 @@ import { EventName, OrderAction, OrderType, SecType } from '@stoqey/ib';
 import type { CommissionReport, Contract, ContractDetails, Execution, Order, OrderState } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, parseScenario } from './scenario.js';
-import { collect, nextEvent, useHarness } from './testing.js';
-import type { TestClient } from './testing.js';
+import { collect, nextEvent, useHarness } from '../../test/support/ib-client.js';
+import type { TestClient } from '../../test/support/ib-client.js';
 
 const basicPath = fileURLToPath(new URL('./scenarios/basic.json', import.meta.url));
 const ACCOUNT = 'DU0000001';

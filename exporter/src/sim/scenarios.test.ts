@@ -5,8 +5,8 @@ import type { CommissionReport, Contract, Execution } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, parseScenario } from './scenario.js';
 import type { Scenario } from './scenario.js';
-import { collect, nextEvent, useHarness } from './testing.js';
-import type { TestClient } from './testing.js';
+import { collect, nextEvent, useHarness } from '../../test/support/ib-client.js';
+import type { TestClient } from '../../test/support/ib-client.js';
 
 const load = (name: string) =>
   loadScenario(fileURLToPath(new URL(`./scenarios/${name}.json`, import.meta.url)));

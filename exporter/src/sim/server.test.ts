@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from './scenario.js';
 import type { Scenario } from './scenario.js';
 import type { ClientEvent, GatewaySimulator } from './server.js';
-import { collect, nextEvent, quietFor, useHarness } from './testing.js';
-import type { TestClient } from './testing.js';
+import { collect, nextEvent, quietFor, useHarness } from '../../test/support/ib-client.js';
+import type { TestClient } from '../../test/support/ib-client.js';
 
 const basicPath = fileURLToPath(new URL('./scenarios/basic.json', import.meta.url));
 const ACCOUNT = 'DU0000001';

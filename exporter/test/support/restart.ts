@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { Health } from '../domain/health.js';
-import { Portfolio } from '../domain/portfolio.js';
-import { createApp } from '../http/app.js';
-import { restartRouter } from '../http/restart-routes.js';
-import { createMetricsEndpoint } from '../metrics/collector.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import { restartCollector } from '../metrics/restart-collector.js';
-import type { GatewayRestarter } from './restarter.js';
+import { Health } from '../../src/domain/health.js';
+import { Portfolio } from '../../src/domain/portfolio.js';
+import { createApp } from '../../src/http/app.js';
+import { restartRouter } from '../../src/http/restart-routes.js';
+import { createMetricsEndpoint } from '../../src/metrics/collector.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { restartCollector } from '../../src/metrics/restart-collector.js';
+import type { GatewayRestarter } from '../../src/restart/restarter.js';
 
 /** A debug-level logger that keeps its JSON lines, so tests can check what is (not) logged. */
 export function capturedLogger(): { logger: Logger; lines: string[] } {

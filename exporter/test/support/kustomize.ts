@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-export const K8S_DIR = join(import.meta.dirname, '..');
+export const K8S_DIR = join(import.meta.dirname, '..', '..', '..', 'k8s');
 export const OVERLAYS = ['paper', 'live', 'aks'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 

@@ -1,5 +1,5 @@
 // Typed views of the rendered objects the policy tests read. Imported by tests only.
-import type { K8sObject } from './render.js';
+import type { K8sObject } from './kustomize.js';
 
 export interface EnvVar {
   name: string;

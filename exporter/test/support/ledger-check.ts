@@ -2,8 +2,8 @@
 // (latest revision of each) and the exact decimal sums of commissions and realized PnL.
 import Big from 'big.js';
 import Database from 'better-sqlite3';
-import { parseExecId } from '../src/domain/exec-id.js';
-import type { GatewaySimulator } from '../src/sim/server.js';
+import { parseExecId } from '../../src/domain/exec-id.js';
+import type { GatewaySimulator } from '../../src/sim/server.js';
 
 export interface LedgerFacts {
   execIds: string[];

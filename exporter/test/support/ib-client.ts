@@ -2,9 +2,9 @@
 // deadlines (tests never sleep to synchronise). Imported by tests only.
 import { EventName, IBApi } from '@stoqey/ib';
 import { afterEach, expect } from 'vitest';
-import type { Scenario } from './scenario.js';
-import { GatewaySimulator } from './server.js';
-import type { SimulatorOptions } from './server.js';
+import type { Scenario } from '../../src/sim/scenario.js';
+import { GatewaySimulator } from '../../src/sim/server.js';
+import type { SimulatorOptions } from '../../src/sim/server.js';
 
 type Listener = (...args: unknown[]) => void;
 interface Emitter {

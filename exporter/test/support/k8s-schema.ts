@@ -17,7 +17,7 @@ import {
   Service,
   ServiceAccount,
 } from 'kubernetes-models/v1';
-import type { K8sObject } from './render.js';
+import type { K8sObject } from './kustomize.js';
 
 interface Validating {
   validate(): void;

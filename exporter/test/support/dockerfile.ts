@@ -1,9 +1,15 @@
 // Reads a Dockerfile with dockerfile-ast into the facts the image tests check: stages, their
-// base images with build ARG defaults resolved, and the instructions of each stage. Imported by
-// tests only.
-import { readFileSync } from 'node:fs';
+// base images with build ARG defaults resolved, and the instructions of each stage; and works out
+// which files a build context sends and a stage copies, with Docker's .dockerignore rules.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import dockerignoreModule from '@balena/dockerignore';
 import { Arg, DockerfileParser, Env, JSONInstruction, Label } from 'dockerfile-ast';
 import type { Instruction } from 'dockerfile-ast';
+
+// A CommonJS module typed as an ES module's default export: at run time the import is the factory.
+const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
 export interface Stage {
   /** The FROM image with ARG defaults substituted. */
@@ -92,4 +98,38 @@ export function flag(instruction: Instruction, name: string): string | undefined
 export function pinnedTag(image: string): string | undefined {
   const tag = /^[^@]+:([^:/@]+)(@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
   return tag !== undefined && /^v?\d+(\.\d+)+/.test(tag) ? tag : undefined;
+}
+
+/**
+ * The files `docker build` sends from `root`: every file git knows (tracked or new, not
+ * git-ignored) that `.dockerignore` lets through, matched as Docker matches it.
+ */
+export function buildContext(root: string, rules = dockerignoreRules(root)): string[] {
+  const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+  const files = listed.stdout.split('\0').filter((f) => f !== '' && existsSync(join(root, f)));
+  return dockerignore().add(rules).filter(files);
+}
+
+/** The lines of `root`'s .dockerignore. */
+export function dockerignoreRules(root: string): string[] {
+  return readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+}
+
+/** The context files the COPY instructions of a stage take from the context (not --from a stage). */
+export function copiedFiles(stage: Stage, context: string[]): string[] {
+  const sources = ofKeyword(stage, 'COPY')
+    .filter((c) => flag(c, 'from') === undefined)
+    .flatMap((c) =>
+      c
+        .getArguments()
+        .slice(0, -1)
+        .map((a) => a.getValue())
+        .filter((source) => !source.startsWith('--'))
+        .map((source) => source.replace(/^\.\//, '').replace(/\/$/, '')),
+    );
+  return context.filter((file) => sources.some((source) => file === source || file.startsWith(`${source}/`)));
 }

@@ -1,11 +1,11 @@
 // Test support for the orders API: a simulator and an exporter with orders enabled (a token,
 // IBKR_READONLY=false), synced, with its order connection ready; and small HTTP helpers.
-import { loadScenario, parseScenario } from '../src/sim/scenario.js';
-import type { ScenarioInput } from '../src/sim/scenario.js';
-import { GatewaySimulator } from '../src/sim/server.js';
-import type { Exporter } from '../src/exporter.js';
-import { BASIC, SCENARIOS, startTestExporter, testConfig, waitSynced } from './harness.js';
-import type { Rig } from './harness.js';
+import { loadScenario, parseScenario } from '../../src/sim/scenario.js';
+import type { ScenarioInput } from '../../src/sim/scenario.js';
+import { GatewaySimulator } from '../../src/sim/server.js';
+import type { Exporter } from '../../src/exporter.js';
+import { BASIC, SCENARIOS, startTestExporter, testConfig, waitSynced } from './exporter.js';
+import type { Rig } from './exporter.js';
 
 export const TOKEN = 'orders-test-token-5f2c9a7e1b';
 export const ACCOUNT = 'DU0000001';

@@ -1,50 +1,34 @@
 // Shared plumbing for integration tests: a simulator on an ephemeral port, an exporter wired to
 // it in-process with a real SQLite file in a temp directory, and a /metrics reader.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, expect, vi } from 'vitest';
-import { loadConfig } from '../src/config/config.js';
-import { STREAMS } from '../src/domain/types.js';
-import type { Config } from '../src/config/config.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
-import { loadScenario } from '../src/sim/scenario.js';
-import { GatewaySimulator } from '../src/sim/server.js';
+import { loadConfig } from '../../src/config/config.js';
+import { STREAMS } from '../../src/domain/types.js';
+import type { Config } from '../../src/config/config.js';
+import { startExporter } from '../../src/exporter.js';
+import type { Exporter } from '../../src/exporter.js';
+import { loadScenario } from '../../src/sim/scenario.js';
+import { GatewaySimulator } from '../../src/sim/server.js';
+import { exporterEnv, tempDir } from './env.js';
 import { parseMetrics } from './metrics-text.js';
 import type { Sample } from './metrics-text.js';
 
-export const SCENARIOS = new URL('../src/sim/scenarios/', import.meta.url);
+export const SCENARIOS = new URL('../../src/sim/scenarios/', import.meta.url);
 
 export async function startSim(name: string, port = 0): Promise<GatewaySimulator> {
   const scenario = await loadScenario(new URL(`${name}.json`, SCENARIOS).pathname);
   return GatewaySimulator.start({ scenario, port });
 }
 
-export function tempDir(): { path: string; cleanup(): void } {
-  const path = mkdtempSync(join(tmpdir(), 'ibkr-exporter-test-'));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
-}
-
 export function testConfig(port: number, dbPath: string, env: Record<string, string> = {}): Config {
-  return loadConfig({
-    IBKR_HOST: '127.0.0.1',
-    IBKR_PORT: String(port),
-    IBKR_DB_PATH: dbPath,
-    IBKR_HTTP_HOST: '127.0.0.1',
-    IBKR_HTTP_PORT: '0',
-    IBKR_RECONNECT_MIN_DELAY: '0.1',
-    IBKR_RECONNECT_MAX_DELAY: '1',
-    IBKR_LOG_LEVEL: 'silent',
-    ...env,
-  });
+  return loadConfig(exporterEnv(port, dbPath, env));
 }
 
 export async function startTestExporter(config: Config, now?: () => number): Promise<Exporter> {
   return startExporter(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now });
 }
 
+export { tempDir } from './env.js';
 export { parseMetrics } from './metrics-text.js';
 export type { Sample } from './metrics-text.js';
 
