@@ -198,6 +198,86 @@ describe('loadConfig', () => {
     expect(fromFile).not.toThrow(secret);
   });
 
+  describe('the PostgreSQL URL', () => {
+    const secret = 's3cr3t-Pa55';
+    const url = `postgres://ibkr:${secret}@db.example:5432/ibkr?sslmode=require`;
+
+    it('selects PostgreSQL and keeps a redacted copy for messages', () => {
+      expect(loadConfig({ IBKR_DATABASE_URL: url }).database).toEqual({
+        url,
+        redacted: 'postgres://ibkr:***@db.example:5432/ibkr?sslmode=require',
+      });
+    });
+
+    it('leaves SQLite the default when unset or empty', () => {
+      expect(loadConfig({}).database).toBeUndefined();
+      expect(loadConfig({ IBKR_DATABASE_URL: ' ' }).database).toBeUndefined();
+    });
+
+    it('reads the first line of IBKR_DATABASE_URL_FILE', () => {
+      const config = loadConfig({ IBKR_DATABASE_URL_FILE: '/run/secrets/db' }, (path) => {
+        expect(path).toBe('/run/secrets/db');
+        return `${url}\n`;
+      });
+      expect(config.database?.url).toBe(url);
+    });
+
+    it('redacts a password given as a query parameter too', () => {
+      const config = loadConfig({ IBKR_DATABASE_URL: `postgresql://ibkr@db/ibkr?password=${secret}` });
+      expect(config.database?.redacted).toBe('postgresql://ibkr@db/ibkr?password=***');
+    });
+
+    it.each<[string, Record<string, string>, string]>([
+      [
+        'both variables',
+        { IBKR_DATABASE_URL: url, IBKR_DATABASE_URL_FILE: '/run/secrets/db' },
+        'IBKR_DATABASE_URL_FILE: set either IBKR_DATABASE_URL or IBKR_DATABASE_URL_FILE, not both',
+      ],
+      [
+        'a value that is not a URL',
+        { IBKR_DATABASE_URL: `host=db user=ibkr password=${secret}` },
+        'IBKR_DATABASE_URL: must be a URL such as postgres://user@host:5432/ibkr?sslmode=require (value not shown)',
+      ],
+      [
+        'another scheme',
+        { IBKR_DATABASE_URL: `mysql://ibkr:${secret}@db/ibkr` },
+        'IBKR_DATABASE_URL: must start with postgres:// or postgresql:// (got mysql://…)',
+      ],
+      [
+        'a URL without a database',
+        { IBKR_DATABASE_URL: `postgres://ibkr:${secret}@db:5432` },
+        'IBKR_DATABASE_URL: must name one database in its path, such as postgres://user@host:5432/ibkr?sslmode=require (got postgres://ibkr:***@db:5432)',
+      ],
+      [
+        'an unknown sslmode',
+        { IBKR_DATABASE_URL: `postgres://ibkr:${secret}@db/ibkr?sslmode=always` },
+        'IBKR_DATABASE_URL: sslmode must be one of disable, prefer, require, no-verify, verify-ca, verify-full (got postgres://ibkr:***@db/ibkr?sslmode=always)',
+      ],
+    ])('refuses %s without showing the password', (_name, env, expected) => {
+      const problems = problemsOf(env);
+      expect(problems).toEqual([expected]);
+      expect(problems.join('\n')).not.toContain(secret);
+    });
+
+    it('refuses an unparsable URL from the file by the file variable', () => {
+      expect(() => loadConfig({ IBKR_DATABASE_URL_FILE: '/s' }, () => `not a url ${secret}\n`)).toThrow(
+        'IBKR_DATABASE_URL_FILE: must be a URL such as postgres://user@host:5432/ibkr?sslmode=require (value not shown)',
+      );
+    });
+
+    it('names an empty or unreadable URL file', () => {
+      expect(() => loadConfig({ IBKR_DATABASE_URL_FILE: '/s' }, () => '\n')).toThrow(
+        'IBKR_DATABASE_URL_FILE: the file is empty',
+      );
+      const missing = () => {
+        throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      };
+      expect(() => loadConfig({ IBKR_DATABASE_URL_FILE: '/nope' }, missing)).toThrow(
+        'IBKR_DATABASE_URL_FILE: cannot read /nope (ENOENT)',
+      );
+    });
+  });
+
   it('names every bad variable in one message', () => {
     expect(() => loadConfig({ IBKR_PORT: 'x', IBKR_READONLY: 'maybe' })).toThrow(
       'invalid configuration:\n  IBKR_PORT: must be an integer from 1 to 65535 (got "x")\n  IBKR_READONLY: must be one of true/false/1/0/yes/no (got "maybe")',

@@ -1,6 +1,8 @@
 // The environment, parsed once. Every other module receives a typed Config and never reads env.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseDatabaseUrl } from './database-url.js';
+import type { DatabaseUrl } from './database-url.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const TRUE = new Set(['true', '1', 'yes']);
@@ -98,6 +100,8 @@ const fields = {
   ),
   IBKR_READONLY: bool(true),
   IBKR_DB_PATH: text('data/ibkr.db'),
+  IBKR_DATABASE_URL: optionalText(),
+  IBKR_DATABASE_URL_FILE: optionalText(),
   IBKR_AUTO_SYNC: bool(true),
   IBKR_RECONNECT_MIN_DELAY: seconds(3, 0.01),
   IBKR_RECONNECT_MAX_DELAY: seconds(60, 0.01),
@@ -169,7 +173,10 @@ export interface Config {
     keepaliveMs: number;
     handshakeTimeoutMs: number;
   };
+  /** The SQLite ledger file; used unless a PostgreSQL URL is configured. */
   dbPath: string;
+  /** IBKR_DATABASE_URL(_FILE): the ledger lives in PostgreSQL instead of SQLite. */
+  database?: DatabaseUrl;
   /** Bearer token for mutating endpoints; absent disables them. Never log it. */
   api: { token?: string };
   orders: { maxQuantity?: number; maxNotional?: number };
@@ -225,6 +232,43 @@ function resolveToken(e: Partial<Env>, readSecret: ReadSecret, problems: string[
   return result.data;
 }
 
+/** IBKR_DATABASE_URL, or the first line of IBKR_DATABASE_URL_FILE; never quotes the password. */
+function resolveDatabaseUrl(
+  e: Partial<Env>,
+  readSecret: ReadSecret,
+  problems: string[],
+): DatabaseUrl | undefined {
+  let name: 'IBKR_DATABASE_URL' | 'IBKR_DATABASE_URL_FILE' = 'IBKR_DATABASE_URL';
+  let raw = e.IBKR_DATABASE_URL;
+  if (e.IBKR_DATABASE_URL_FILE !== undefined) {
+    if (raw !== undefined) {
+      problems.push(
+        'IBKR_DATABASE_URL_FILE: set either IBKR_DATABASE_URL or IBKR_DATABASE_URL_FILE, not both',
+      );
+      return undefined;
+    }
+    name = 'IBKR_DATABASE_URL_FILE';
+    try {
+      raw = readSecret(e.IBKR_DATABASE_URL_FILE).split(/\r?\n/)[0]?.trim() ?? '';
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      problems.push(`IBKR_DATABASE_URL_FILE: cannot read ${e.IBKR_DATABASE_URL_FILE} (${code})`);
+      return undefined;
+    }
+    if (raw === '') {
+      problems.push('IBKR_DATABASE_URL_FILE: the file is empty');
+      return undefined;
+    }
+  }
+  if (raw === undefined) return undefined;
+  const result = parseDatabaseUrl(raw);
+  if ('problem' in result) {
+    problems.push(`${name}: ${result.problem}`);
+    return undefined;
+  }
+  return result;
+}
+
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = readSecretFile): Config {
   const parsed: Partial<Record<keyof Fields, unknown>> = {};
@@ -236,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
   }
   problems.push(...crossChecks(parsed as Partial<Env>));
   const apiToken = resolveToken(parsed as Partial<Env>, readSecret, problems);
+  const database = resolveDatabaseUrl(parsed as Partial<Env>, readSecret, problems);
   if (problems.length > 0) throw new ConfigError(problems.sort());
   const e = parsed as Env;
   return {
@@ -253,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
       handshakeTimeoutMs: Math.round(e.IBKR_HANDSHAKE_TIMEOUT * 1000),
     },
     dbPath: e.IBKR_DB_PATH,
+    ...(database === undefined ? {} : { database }),
     api: { token: apiToken },
     orders: { maxQuantity: e.IBKR_MAX_ORDER_QUANTITY, maxNotional: e.IBKR_MAX_ORDER_NOTIONAL },
     gateway: {

@@ -36,8 +36,17 @@ export class Health {
   readonly farms = new Map<string, boolean>();
   /** IB's 10197: the same username is logged in elsewhere; cleared when data flows again. */
   competingSession = false;
-  /** SQLite writes that failed; the event was not applied and the connection was re-synced. */
+  /** Writes that failed; the event was not applied and the connection was re-synced. */
   storeErrors = 0;
+  /**
+   * Whether the database answers: false from a failed write (or an unreachable PostgreSQL at
+   * start) until a probe succeeds again. /metrics keeps serving memory meanwhile.
+   */
+  storeUp = true;
+  /** Why the database is down, for /sync/health; never holds a password. */
+  storeError?: string;
+  /** The ledger's schema version; undefined until the database was reached. */
+  storeSchemaVersion?: number;
 
   constructor(now: number, streams: Iterable<{ stream: Stream; updatedAt: number }> = []) {
     this.startedAt = now;

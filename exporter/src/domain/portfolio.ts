@@ -48,6 +48,11 @@ export class Portfolio {
   private readonly baseCurrencies = new Map<string, string>();
 
   constructor(seed: PortfolioSeed = {}) {
+    this.seed(seed);
+  }
+
+  /** Adds stored state, e.g. accounts restored once their gateway names them (PostgreSQL). */
+  seed(seed: PortfolioSeed): void {
     for (const view of seed.positions ?? []) this.positions.set(this.keyOf(view.position), view);
     this.applyLedger(seed.ledger ?? []);
     for (const { account, executions } of seed.executionCounts ?? [])

@@ -144,6 +144,7 @@ describe('HTTP API', () => {
         message: null,
       },
       streams: { positions: '2026-11-25T10:00:00.000Z' },
+      store: { backend: 'sqlite', database: store.location, up: true, schema_version: null, error: null },
     });
   });
 

@@ -65,8 +65,13 @@ export function createApp(deps: AppDeps): express.Express {
   // Ready means "can serve what we know", not "the gateway is up": Prometheus must keep scraping
   // a down gateway so the alert on ibkr_gateway_up can fire.
   app.get('/readyz', (_req, res) => {
-    if (deps.store.isOpen()) res.json({ status: 'ready' });
-    else res.status(503).json({ status: 'not ready', error: 'database is closed' });
+    if (!deps.store.isOpen()) res.status(503).json({ status: 'not ready', error: 'database is closed' });
+    else if (!deps.health.storeUp) {
+      res.status(503).json({
+        status: 'not ready',
+        error: `database unreachable: ${deps.health.storeError ?? 'unknown error'}`,
+      });
+    } else res.json({ status: 'ready' });
   });
 
   app.get('/sync/health', (_req, res) => {
@@ -96,6 +101,13 @@ export function createApp(deps: AppDeps): express.Express {
       heartbeat_timeouts: health.heartbeatTimeouts,
       gateway_restart: restartStatusView(deps.restarter.enabled, deps.restarter.status()),
       streams: Object.fromEntries([...health.streams].map(([stream, at]) => [stream, iso(at)])),
+      store: {
+        backend: deps.store.backend,
+        database: deps.store.location,
+        up: health.storeUp,
+        schema_version: health.storeSchemaVersion ?? null,
+        error: health.storeUp ? null : (health.storeError ?? null),
+      },
     });
   });
 
@@ -103,7 +115,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ positions: positionsView(deps.portfolio, deps.baseCurrency) });
   });
 
-  app.get('/trades', (req, res) => {
+  app.get('/trades', async (req, res) => {
     const query = tradesQuery.safeParse(req.query);
     if (!query.success) {
       throw new HttpError(
@@ -113,7 +125,8 @@ export function createApp(deps: AppDeps): express.Express {
       );
     }
     const { account, symbol, since, limit } = query.data;
-    res.json({ trades: tradesView(deps.store.trades({ account, symbol, sinceMs: since, limit })) });
+    const trades = await deps.store.trades({ account, symbol, sinceMs: since, limit });
+    res.json({ trades: tradesView(trades) });
   });
 
   app.get('/pnl/summary', (_req, res) => {

@@ -23,7 +23,15 @@ import type {
 import { migrate } from './migrate.js';
 import type { OrderStore } from './order-store.js';
 import { SqliteOrderStore } from './sqlite-order-store.js';
-import type { PersistedState, RecordResult, Store, StoredPosition, TradeQuery, TradeRow } from './store.js';
+import type {
+  FillEvent,
+  PersistedState,
+  RecordResult,
+  Store,
+  StoredPosition,
+  TradeQuery,
+  TradeRow,
+} from './store.js';
 import { nul, opt } from './rows.js';
 import type { Row } from './rows.js';
 
@@ -66,6 +74,8 @@ export interface SqliteStoreOptions {
 }
 
 export class SqliteStore implements Store {
+  readonly backend = 'sqlite';
+  readonly location: string;
   private readonly db: Db;
   private readonly stmt: Record<string, Statement>;
   /** Runs fn in one transaction. Built once: db.transaction() builds its wrappers anew on every call (bench: ingest). */
@@ -73,6 +83,7 @@ export class SqliteStore implements Store {
   private orderStore: SqliteOrderStore | undefined;
 
   constructor(options: SqliteStoreOptions) {
+    this.location = options.path;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
@@ -148,6 +159,20 @@ export class SqliteStore implements Store {
          ON CONFLICT (id) DO UPDATE SET requested_at = max(requested_at, excluded.requested_at)`,
       ),
     };
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  recordFills(events: FillEvent[]): RecordResult[] {
+    return this.atomic(() =>
+      events.map((event) =>
+        event.kind === 'execution'
+          ? this.recordExecution(event.execution)
+          : this.recordCommission(event.report),
+      ),
+    );
   }
 
   recordExecution(execution: ExecutionRecord): RecordResult {
@@ -375,7 +400,7 @@ export class SqliteStore implements Store {
     return opt(row?.t as number | null | undefined);
   }
 
-  saveBackfillWatermark(requestedAt: number): void {
+  saveBackfillWatermark(_accounts: string[], requestedAt: number): void {
     this.stmt.saveBackfillWatermark!.run(requestedAt);
   }
 
@@ -415,6 +440,12 @@ export class SqliteStore implements Store {
   orders(): OrderStore {
     this.orderStore ??= new SqliteOrderStore(this.db);
     return this.orderStore;
+  }
+
+  ping(): void {
+    // A write lock taken and released: a read-only file fails here, not on the next fill.
+    this.db.exec('BEGIN IMMEDIATE');
+    this.db.exec('ROLLBACK');
   }
 
   isOpen(): boolean {

@@ -1,5 +1,5 @@
 // The store seam: the only way the rest of the exporter reaches durable state.
-import type { Decision } from '../domain/ledger.js';
+import type { FillEvent, FillResult } from '../domain/fill-group.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type { OrderStore } from './order-store.js';
 export type { LedgerTotals } from '../domain/types.js';
@@ -16,13 +16,14 @@ import type {
   Stream,
 } from '../domain/types.js';
 
-export interface RecordResult {
-  decision: Decision;
-  /** Ledger rows whose totals changed, as they are now. */
-  ledger: LedgerTotals[];
-  /** Accounts whose execution count changed, with the count now. */
-  executionCounts: Array<{ account: string; executions: number }>;
-}
+export type { FillEvent } from '../domain/fill-group.js';
+export type RecordResult = FillResult;
+
+/**
+ * SQLite answers synchronously and PostgreSQL over the network: a method returns its value or a
+ * promise of it, and the caller (sync/) keeps IB's order either way without slowing SQLite down.
+ */
+export type Awaitable<T> = T | Promise<T>;
 
 export interface StoredPosition {
   position: PositionRecord;
@@ -62,36 +63,45 @@ export interface TradeRow {
 }
 
 export interface Store {
+  readonly backend: 'sqlite' | 'postgres';
+  /** What to name in messages: the file path, or the URL with its password redacted. */
+  readonly location: string;
+  /** The schema version the ledger is at (the newest migration applied). */
+  schemaVersion(): number;
   /**
-   * Group commit: until commit() (or rollback()), every write joins one transaction. A burst of
-   * fills then costs one commit instead of one per fill; each write is still all-or-nothing.
+   * Group commit: the fills and commission reports of one socket read (or a short batch) in one
+   * transaction, decided in order; resolves once it is committed. A failure keeps none of them.
    */
-  begin(): void;
-  commit(): void;
-  /** Drops what was written since begin(); a no-op without an open group. */
-  rollback(): void;
-  recordExecution(execution: ExecutionRecord): RecordResult;
-  recordCommission(report: CommissionRecord): RecordResult;
-  savePosition(position: PositionRecord, snapshot: SnapshotReason | undefined, now: number): void;
+  recordFills(events: FillEvent[]): Awaitable<RecordResult[]>;
+  recordExecution(execution: ExecutionRecord): Awaitable<RecordResult>;
+  recordCommission(report: CommissionRecord): Awaitable<RecordResult>;
+  savePosition(position: PositionRecord, snapshot: SnapshotReason | undefined, now: number): Awaitable<void>;
   savePositionPnl(
     account: string,
     conId: number,
     pnl: PositionPnl | undefined,
     snapshot: SnapshotReason | undefined,
     now: number,
-  ): void;
-  deletePositions(keys: Array<{ account: string; conId: number }>): void;
-  saveAccountValue(value: AccountValue): void;
-  saveAccountPnl(pnl: AccountPnl): void;
-  saveStreamUpdate(stream: Stream, at: number): void;
-  load(): PersistedState;
-  /** When the last completed execution backfill was requested; undefined before the first one. */
-  backfillWatermark(): number | undefined;
+  ): Awaitable<void>;
+  deletePositions(keys: Array<{ account: string; conId: number }>): Awaitable<void>;
+  saveAccountValue(value: AccountValue): Awaitable<void>;
+  saveAccountPnl(pnl: AccountPnl): Awaitable<void>;
+  saveStreamUpdate(stream: Stream, at: number): Awaitable<void>;
+  /** The stored state; only these accounts' when given (several exporters share a database). */
+  load(accounts?: string[]): Awaitable<PersistedState>;
+  /**
+   * When the last completed execution backfill of these accounts was requested; undefined before
+   * the first one. (SQLite holds one exporter's ledger and keeps a single watermark.)
+   */
+  backfillWatermark(accounts: string[]): Awaitable<number | undefined>;
   /** A backfill requested at `requestedAt` has completed: every fill made before it is stored. */
-  saveBackfillWatermark(requestedAt: number): void;
-  trades(query: TradeQuery): TradeRow[];
-  /** The orders placed through the API, kept in the same database as the ledger. */
+  saveBackfillWatermark(accounts: string[], requestedAt: number): Awaitable<void>;
+  trades(query: TradeQuery): Awaitable<TradeRow[]>;
+  /** The orders placed through the API (on PostgreSQL they stay in the SQLite file for now). */
   orders(): OrderStore;
+  /** Resolves once the database answers and accepts writes; rejects while it does not. */
+  ping(): Awaitable<void>;
+  /** Whether the store is usable: false once closed (an unreachable PostgreSQL is Health.storeUp). */
   isOpen(): boolean;
-  close(): void;
+  close(): Awaitable<void>;
 }

@@ -1,5 +1,10 @@
 // Applies the session's domain events: first to the store (durable), then to the in-memory
 // portfolio and health that /metrics reads. Also decides what to (re)request from the gateway.
+//
+// The store may answer synchronously (SQLite) or with a promise (PostgreSQL). Events run one at a
+// time in the order IB sent them: while a write is in flight, later events wait in a queue, so
+// each one decides against memory that already holds everything before it. With SQLite nothing
+// ever waits and every event runs inline, as before.
 import type { Logger } from 'pino';
 import type { Health } from '../domain/health.js';
 import { samePnl } from '../domain/portfolio.js';
@@ -17,7 +22,7 @@ import type {
 import { positionKey } from '../domain/types.js';
 import { classifyNotice, farmStatus } from '../ib/codes.js';
 import type { Session, SessionEvents } from '../ib/session.js';
-import type { RecordResult, Store } from '../store/store.js';
+import type { Awaitable, FillEvent, PersistedState, RecordResult, Store } from '../store/store.js';
 
 /**
  * Fills are backfilled from a little before the last completed backfill was requested: IB's clock
@@ -27,8 +32,18 @@ export const BACKFILL_MARGIN_MS = 10 * 60_000;
 /** Stream timestamps are persisted at most this often; memory always has the exact time. */
 const STREAM_PERSIST_INTERVAL_MS = 1000;
 
-/** Thrown after a failed SQLite write was handled, to abandon the event that needed it. */
+/** Thrown after a failed write was handled, to abandon the event that needed it. */
 class StoreFailure extends Error {}
+
+type Step = () => Awaitable<void>;
+
+const isPromise = <T>(value: Awaitable<T>): value is Promise<T> =>
+  typeof (value as Promise<T> | undefined)?.then === 'function';
+
+/** Runs `next` on a value now, or once its promise resolves. */
+function after<T>(value: Awaitable<T>, next: (value: T) => Awaitable<void>): Awaitable<void> {
+  return isPromise(value) ? value.then(next) : next(value);
+}
 
 export interface SyncDeps {
   store: Store;
@@ -36,6 +51,12 @@ export interface SyncDeps {
   health: Health;
   logger: Logger;
   now: () => number;
+  /**
+   * Restore each account's stored state when the gateway first names it (PostgreSQL: several
+   * exporters share one database, and each reads only the accounts its gateway manages). SQLite
+   * restores everything before the exporter starts.
+   */
+  restoreOnReady?: boolean;
 }
 
 export class SyncService implements SessionEvents {
@@ -48,8 +69,17 @@ export class SyncService implements SessionEvents {
   private awaitingBackfill?: number;
   /** When the pending backfill was requested; saved as the watermark once it completes. */
   private backfillRequestedAt?: number;
-  /** Results of the open group commit, applied to memory once it is committed. */
-  private batch?: Array<() => void>;
+  /** Fills and commission reports of the current socket read, not yet queued for their write. */
+  private group?: FillEvent[];
+  /** A queued group whose write has not started: fills arriving meanwhile join it. */
+  private waitingGroup?: FillEvent[];
+  /** Events waiting behind a write in flight, in IB's order. */
+  private readonly queue: Array<{ step: Step; generation: number }> = [];
+  private busy = false;
+  /** Bumped by a failed write: the events queued behind it are dropped, the gateway resends them. */
+  private generation = 0;
+  /** Accounts whose stored state is in memory (restoreOnReady). */
+  private readonly restored = new Set<string>();
 
   constructor(private readonly deps: SyncDeps) {}
 
@@ -64,12 +94,42 @@ export class SyncService implements SessionEvents {
   }
 
   ready(accounts: string[]): void {
-    this.flush();
-    const { health, logger, now } = this.deps;
-    health.connected(now(), accounts);
-    health.transition('handshaken', now());
-    logger.info({ accounts }, 'gateway handshake complete');
-    this.requestEverything();
+    this.ordered(() => {
+      const { health, logger, now } = this.deps;
+      health.connected(now(), accounts);
+      health.transition('handshaken', now());
+      logger.info({ accounts }, 'gateway handshake complete');
+      // After a failed write, ask nothing of the gateway until the database answers again: the
+      // probe failing reconnects behind the session's growing backoff instead of re-syncing into
+      // a database that is down.
+      const probe = health.storeUp ? undefined : this.stored(() => this.deps.store.ping());
+      return after(probe, () => {
+        this.storeRecovered();
+        return after(this.restore(accounts), () => this.requestEverything());
+      });
+    }, true);
+  }
+
+  /** Reads the stored state of accounts not yet in memory (restoreOnReady). */
+  private restore(accounts: string[]): Awaitable<void> {
+    if (!this.deps.restoreOnReady) return;
+    const missing = accounts.filter((account) => !this.restored.has(account));
+    if (missing.length === 0) return;
+    return after(
+      this.stored(() => this.deps.store.load(missing)),
+      (state: PersistedState) => {
+        this.deps.portfolio.seed(state);
+        for (const account of missing) this.restored.add(account);
+      },
+    );
+  }
+
+  private storeRecovered(): void {
+    const { health, logger } = this.deps;
+    if (health.storeUp) return;
+    health.storeUp = true;
+    health.storeError = undefined;
+    logger.info({ database: this.deps.store.location }, 'database reachable again: re-syncing');
   }
 
   heartbeat(rttMs: number): void {
@@ -84,24 +144,32 @@ export class SyncService implements SessionEvents {
   }
 
   /** Everything a fresh connection (or a 1101 "data lost") needs. */
-  private requestEverything(): void {
+  private requestEverything(): Awaitable<void> {
     const session = this.session;
     if (!session) return;
     this.reported = new Set();
     this.awaitingPositions = true;
     session.requestPositions();
-    this.backfill();
+    const backfill = this.backfill();
     for (const account of this.deps.health.accounts) session.requestAccountPnl(account);
     session.requestAccountSummary();
     for (const view of this.deps.portfolio.positions.values()) this.syncPnlSubscription(view.position);
+    return backfill;
   }
 
-  private backfill(): void {
-    const { store, now } = this.deps;
-    const watermark = store.backfillWatermark();
-    this.backfillRequestedAt = now();
-    this.awaitingBackfill = this.session?.requestExecutions(
-      watermark === undefined ? undefined : watermark - BACKFILL_MARGIN_MS,
+  private backfill(): Awaitable<void> {
+    const { store, health, now } = this.deps;
+    const requestedAt = now();
+    // Set before the read: the backfill is owed from now, whatever the read takes.
+    this.awaitingBackfill = -1;
+    return after(
+      this.stored(() => store.backfillWatermark(health.accounts)),
+      (watermark) => {
+        this.backfillRequestedAt = requestedAt;
+        this.awaitingBackfill = this.session?.requestExecutions(
+          watermark === undefined ? undefined : watermark - BACKFILL_MARGIN_MS,
+        );
+      },
     );
   }
 
@@ -113,7 +181,10 @@ export class SyncService implements SessionEvents {
   }
 
   closed(reason: string, expected: boolean): void {
-    this.flush();
+    this.ordered(() => this.applyClosed(reason, expected), true);
+  }
+
+  private applyClosed(reason: string, expected: boolean): void {
     const { health, logger, now } = this.deps;
     if (expected) logger.info('disconnected from the gateway');
     else if (health.gatewayUp) logger.warn({ reason }, 'gateway disconnected');
@@ -130,11 +201,10 @@ export class SyncService implements SessionEvents {
   }
 
   position(incoming: PositionRecord): void {
-    this.flush();
-    this.guard(() => this.applyPosition(incoming));
+    this.ordered(() => this.applyPosition(incoming));
   }
 
-  private applyPosition(incoming: PositionRecord): void {
+  private applyPosition(incoming: PositionRecord): Awaitable<void> {
     const { store, portfolio, now } = this.deps;
     const at = now();
     const position = { ...incoming, updatedAt: at };
@@ -145,24 +215,31 @@ export class SyncService implements SessionEvents {
       previous.position.quantity === position.quantity &&
       previous.position.avgCost === position.avgCost &&
       sameContract(previous.position, position);
-    if (!unchanged) {
-      const reason = snapshotReason(
-        previous && { quantity: previous.position.quantity, lastSnapshotAt: previous.lastSnapshotAt },
-        { quantity: position.quantity, pnlChanged: false },
-        at,
-      );
-      this.stored(() => store.savePosition(position, reason, at));
-      portfolio.setPosition(position, reason ? at : undefined);
-      if (position.quantity === 0 && previous?.pnl) {
+    const done = () => {
+      this.syncPnlSubscription(position);
+      return this.streamUpdated('positions', at);
+    };
+    if (unchanged) return done();
+    const reason = snapshotReason(
+      previous && { quantity: previous.position.quantity, lastSnapshotAt: previous.lastSnapshotAt },
+      { quantity: position.quantity, pnlChanged: false },
+      at,
+    );
+    return this.write(
+      () => store.savePosition(position, reason, at),
+      () => {
+        portfolio.setPosition(position, reason ? at : undefined);
+        if (position.quantity !== 0 || !previous?.pnl) return done();
         // A flat position has no live PnL subscription: its last readings would freeze.
-        this.stored(() =>
-          store.savePositionPnl(position.account, position.contract.conId, undefined, undefined, at),
+        return this.write(
+          () => store.savePositionPnl(position.account, position.contract.conId, undefined, undefined, at),
+          () => {
+            portfolio.setPositionPnl(position.account, position.contract.conId, undefined);
+            return done();
+          },
         );
-        portfolio.setPositionPnl(position.account, position.contract.conId, undefined);
-      }
-    }
-    this.syncPnlSubscription(position);
-    this.streamUpdated('positions', at);
+      },
+    );
   }
 
   private syncPnlSubscription(position: PositionRecord): void {
@@ -172,13 +249,15 @@ export class SyncService implements SessionEvents {
   }
 
   positionEnd(): void {
-    this.flush();
-    this.guard(() => this.applyPositionEnd());
-    this.awaitingPositions = false;
-    this.maybeCaughtUp();
+    this.ordered(() =>
+      after(this.applyPositionEnd(), () => {
+        this.awaitingPositions = false;
+        this.maybeCaughtUp();
+      }),
+    );
   }
 
-  private applyPositionEnd(): void {
+  private applyPositionEnd(): Awaitable<void> {
     const { store, portfolio, health, now } = this.deps;
     const reported = this.reported;
     this.reported = undefined;
@@ -188,78 +267,91 @@ export class SyncService implements SessionEvents {
       .map((view) => view.position)
       .filter((p) => accounts.has(p.account) && !reported.has(positionKey(p.account, p.contract.conId)))
       .map((p) => ({ account: p.account, conId: p.contract.conId }));
-    if (gone.length > 0) {
-      this.stored(() => store.deletePositions(gone));
-      for (const key of gone) {
-        portfolio.removePosition(key.account, key.conId);
-        this.session?.cancelPositionPnl(key.account, key.conId);
-      }
-    }
-    this.streamUpdated('positions', now());
+    if (gone.length === 0) return this.streamUpdated('positions', now());
+    return this.write(
+      () => store.deletePositions(gone),
+      () => {
+        for (const key of gone) {
+          portfolio.removePosition(key.account, key.conId);
+          this.session?.cancelPositionPnl(key.account, key.conId);
+        }
+        return this.streamUpdated('positions', now());
+      },
+    );
   }
 
   execution(execution: ExecutionRecord): void {
-    this.guard(() => {
-      this.batched(
-        () => this.deps.store.recordExecution(execution),
-        (result) => this.applyLedger(result),
-      );
-      this.streamUpdated('executions', this.deps.now());
-    });
-  }
-
-  executionsEnd(reqId: number): void {
-    this.flush();
-    this.guard(() => this.streamUpdated('executions', this.deps.now()));
-    if (reqId !== this.awaitingBackfill) return;
-    this.awaitingBackfill = undefined;
-    // Everything the backfill delivered is committed (flush above); only now may it count.
-    const requestedAt = this.backfillRequestedAt;
-    if (requestedAt !== undefined) {
-      this.guard(() => this.stored(() => this.deps.store.saveBackfillWatermark(requestedAt)));
-    }
-    this.maybeCaughtUp();
+    this.fill({ kind: 'execution', execution });
   }
 
   commission(report: CommissionRecord): void {
-    this.guard(() => {
-      this.batched(
-        () => this.deps.store.recordCommission(report),
-        (result) => this.applyLedger(result),
-      );
-      this.streamUpdated('executions', this.deps.now());
-    });
+    this.fill({ kind: 'commission', report });
+  }
+
+  executionsEnd(reqId: number): void {
+    this.ordered(() =>
+      after(this.streamUpdated('executions', this.deps.now()), () => {
+        if (reqId !== this.awaitingBackfill) return;
+        // Everything the backfill delivered is committed (the queue is in order); only now may it count.
+        const requestedAt = this.backfillRequestedAt;
+        const accounts = this.deps.health.accounts;
+        const saved =
+          requestedAt === undefined
+            ? undefined
+            : this.stored(() => this.deps.store.saveBackfillWatermark(accounts, requestedAt));
+        return after(saved, () => {
+          this.awaitingBackfill = undefined;
+          this.maybeCaughtUp();
+        });
+      }),
+    );
   }
 
   /**
-   * Fills and commission reports are written at once but committed as a group: the first one of a
-   * socket read opens the group, and it is committed in a microtask, after everything stoqey
-   * decoded from that read and before any timer or HTTP request runs. Memory (and so /metrics)
-   * sees a fill only after its group is committed. Any other event commits the group first, so
-   * it never reads memory that lags behind the database.
+   * Fills and commission reports are committed as a group: the first one of a socket read opens
+   * the group, and it is queued in a microtask, after everything stoqey decoded from that read and
+   * before any timer or HTTP request runs. While a write is in flight (PostgreSQL), later fills
+   * join the queued group until its turn comes. Memory (and so /metrics) sees a fill only after
+   * its group is committed. Any other event closes the group first, so it comes after it.
    */
-  private batched<T>(write: () => T, apply: (result: T) => void): void {
-    if (!this.batch) {
-      this.stored(() => this.deps.store.begin());
-      this.batch = [];
-      queueMicrotask(() => this.flush());
-    }
-    const result = this.stored(write);
-    this.batch?.push(() => apply(result));
-  }
-
-  /** Commits the open group, then applies it to memory. */
-  private flush(): void {
-    const batch = this.batch;
-    if (!batch) return;
-    this.batch = undefined;
-    try {
-      this.deps.store.commit();
-    } catch (error) {
-      this.storeFailed(error);
+  private fill(event: FillEvent): void {
+    if (this.group) {
+      this.group.push(event);
       return;
     }
-    for (const apply of batch) apply();
+    if (this.waitingGroup) {
+      this.waitingGroup.push(event);
+      return;
+    }
+    const group: FillEvent[] = [event];
+    this.group = group;
+    queueMicrotask(() => {
+      if (this.group === group) this.closeGroup();
+    });
+  }
+
+  /** Queues the open group's write, behind what is in flight. */
+  private closeGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = undefined;
+    const step = () => {
+      if (this.waitingGroup === group) this.waitingGroup = undefined;
+      return this.writeGroup(group);
+    };
+    this.ordered(step);
+    // Still queued: fills that arrive before its turn may join it.
+    if (this.queue.at(-1)?.step === step) this.waitingGroup = group;
+  }
+
+  private writeGroup(group: FillEvent[]): Awaitable<void> {
+    return this.write(
+      () => this.deps.store.recordFills(group),
+      (results) => {
+        for (const result of results) this.applyLedger(result);
+        return this.streamUpdated('executions', this.deps.now());
+      },
+    );
   }
 
   private applyLedger(result: RecordResult): void {
@@ -270,38 +362,43 @@ export class SyncService implements SessionEvents {
   }
 
   positionPnl(account: string, conId: number, reading: Omit<PositionPnl, 'updatedAt'>): void {
-    this.flush();
-    this.guard(() => this.applyPositionPnl(account, conId, reading));
+    this.ordered(() => this.applyPositionPnl(account, conId, reading));
   }
 
-  private applyPositionPnl(account: string, conId: number, reading: Omit<PositionPnl, 'updatedAt'>): void {
+  private applyPositionPnl(
+    account: string,
+    conId: number,
+    reading: Omit<PositionPnl, 'updatedAt'>,
+  ): Awaitable<void> {
     const { store, portfolio, now } = this.deps;
     const at = now();
     this.dataFlows(reading.dailyPnl ?? reading.unrealizedPnl);
-    this.streamUpdated('pnl_single', at);
-    const view = portfolio.position(account, conId);
-    if (!view || view.position.quantity === 0) return;
-    const pnl: PositionPnl = { ...reading, updatedAt: at };
-    if (samePnl(view.pnl, pnl)) return;
-    const reason = snapshotReason(
-      { quantity: view.position.quantity, lastSnapshotAt: view.lastSnapshotAt },
-      { quantity: view.position.quantity, pnlChanged: true },
-      at,
-    );
-    this.stored(() => store.savePositionPnl(account, conId, pnl, reason, at));
-    portfolio.setPositionPnl(account, conId, pnl, reason ? at : undefined);
+    return after(this.streamUpdated('pnl_single', at), () => {
+      const view = portfolio.position(account, conId);
+      if (!view || view.position.quantity === 0) return;
+      const pnl: PositionPnl = { ...reading, updatedAt: at };
+      if (samePnl(view.pnl, pnl)) return;
+      const reason = snapshotReason(
+        { quantity: view.position.quantity, lastSnapshotAt: view.lastSnapshotAt },
+        { quantity: view.position.quantity, pnlChanged: true },
+        at,
+      );
+      return this.write(
+        () => store.savePositionPnl(account, conId, pnl, reason, at),
+        () => portfolio.setPositionPnl(account, conId, pnl, reason ? at : undefined),
+      );
+    });
   }
 
   accountPnl(reading: Omit<AccountPnl, 'updatedAt'>): void {
-    this.flush();
-    this.guard(() => this.applyAccountPnl(reading));
+    this.ordered(() => this.applyAccountPnl(reading));
   }
 
-  private applyAccountPnl(reading: Omit<AccountPnl, 'updatedAt'>): void {
+  private applyAccountPnl(reading: Omit<AccountPnl, 'updatedAt'>): Awaitable<void> {
     const { store, portfolio, now } = this.deps;
     const at = now();
     this.dataFlows(reading.dailyPnl ?? reading.unrealizedPnl);
-    this.streamUpdated('pnl', at);
+    const streamed = this.streamUpdated('pnl', at);
     const previous = portfolio.accountPnl.get(reading.account);
     if (
       previous &&
@@ -309,27 +406,34 @@ export class SyncService implements SessionEvents {
       previous.unrealizedPnl === reading.unrealizedPnl &&
       previous.realizedPnl === reading.realizedPnl
     ) {
-      return;
+      return streamed;
     }
     const pnl = { ...reading, updatedAt: at };
-    this.stored(() => store.saveAccountPnl(pnl));
-    portfolio.setAccountPnl(pnl);
+    return after(streamed, () =>
+      this.write(
+        () => store.saveAccountPnl(pnl),
+        () => portfolio.setAccountPnl(pnl),
+      ),
+    );
   }
 
   accountValue(reading: Omit<AccountValue, 'updatedAt'>): void {
-    this.flush();
-    this.guard(() => this.applyAccountValue(reading));
+    this.ordered(() => this.applyAccountValue(reading));
   }
 
-  private applyAccountValue(reading: Omit<AccountValue, 'updatedAt'>): void {
+  private applyAccountValue(reading: Omit<AccountValue, 'updatedAt'>): Awaitable<void> {
     const { store, portfolio, now } = this.deps;
     const at = now();
-    this.streamUpdated('account_summary', at);
+    const streamed = this.streamUpdated('account_summary', at);
     const previous = portfolio.accountValue(reading.account, reading.tag, reading.currency);
-    if (previous?.value === reading.value) return;
+    if (previous?.value === reading.value) return streamed;
     const value = { ...reading, updatedAt: at };
-    this.stored(() => store.saveAccountValue(value));
-    portfolio.setAccountValue(value);
+    return after(streamed, () =>
+      this.write(
+        () => store.saveAccountValue(value),
+        () => portfolio.setAccountValue(value),
+      ),
+    );
   }
 
   /** A real PnL number after IB's 10197 means the competing session is over. */
@@ -341,7 +445,10 @@ export class SyncService implements SessionEvents {
   }
 
   notice(code: number, message: string, reqId: number): void {
-    this.flush();
+    this.ordered(() => this.applyNotice(code, message, reqId), true);
+  }
+
+  private applyNotice(code: number, message: string, reqId: number): Awaitable<void> {
     const { health, logger, now } = this.deps;
     const action = classifyNotice(code, reqId);
     health.error(code, message, action === 'error' || action === 'competing_session');
@@ -358,15 +465,12 @@ export class SyncService implements SessionEvents {
         health.serverLinkRestored();
         health.transition('server_restored', now());
         logger.info({ code, message }, 'IB connection restored, data lost: resubscribing');
-        this.resubscribe();
-        return;
+        return this.resubscribe();
       case 'restored_data_kept':
         health.serverLinkRestored();
         health.transition('server_restored', now());
         logger.info({ code, message }, 'IB connection restored: backfilling executions');
-        this.backfill();
-        this.maybeCaughtUp();
-        return;
+        return after(this.backfill(), () => this.maybeCaughtUp());
       case 'farm': {
         const farm = farmStatus(code, message);
         if (farm) health.farm(farm.farm, farm.connected);
@@ -399,9 +503,9 @@ export class SyncService implements SessionEvents {
     }
   }
 
-  private resubscribe(): void {
+  private resubscribe(): Awaitable<void> {
     this.session?.forgetSubscriptions();
-    this.requestEverything();
+    return this.requestEverything();
   }
 
   rejected(reason: string): void {
@@ -409,51 +513,99 @@ export class SyncService implements SessionEvents {
     this.deps.logger.warn({ reason }, 'dropped a gateway message');
   }
 
-  private streamUpdated(stream: Stream, at: number): void {
+  private streamUpdated(stream: Stream, at: number): Awaitable<void> {
     this.deps.health.streamUpdated(stream, at);
     const persisted = this.persistedStreams.get(stream);
-    if (persisted === undefined || at - persisted >= STREAM_PERSIST_INTERVAL_MS) {
-      this.stored(() => this.deps.store.saveStreamUpdate(stream, at));
-      this.persistedStreams.set(stream, at);
-    }
+    if (persisted !== undefined && at - persisted < STREAM_PERSIST_INTERVAL_MS) return;
+    this.persistedStreams.set(stream, at);
+    return this.stored(() => this.deps.store.saveStreamUpdate(stream, at));
   }
 
   /**
-   * Runs a SQLite write. If it fails (disk full, I/O error) the event is abandoned before it
-   * reaches memory, and the connection is re-established: the gateway then sends positions and
-   * the execution backfill again, so nothing it can resend is lost.
+   * Runs an event now if nothing is ahead of it, else once everything ahead has been written and
+   * applied. A data event queued behind a failed write is dropped (the gateway resends it after
+   * the re-sync); connection events (`always`) still run, so the state stays true.
    */
-  private stored<T>(write: () => T): T {
+  private ordered(step: Step, always = false): void {
+    this.closeGroup();
+    const generation = always ? -1 : this.generation;
+    if (this.busy || this.queue.length > 0) this.queue.push({ step, generation });
+    else this.run(step);
+  }
+
+  private run(step: Step): void {
+    let result: Awaitable<void>;
     try {
-      return write();
+      result = step();
+    } catch (error) {
+      if (error instanceof StoreFailure) return;
+      throw error;
+    }
+    if (!isPromise(result)) return;
+    this.busy = true;
+    result
+      .catch((error: unknown) => {
+        if (!(error instanceof StoreFailure)) {
+          this.deps.logger.error({ err: error }, 'applying a gateway event failed');
+        }
+      })
+      .finally(() => {
+        this.busy = false;
+        this.drain();
+      });
+  }
+
+  private drain(): void {
+    while (!this.busy && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      if (next.generation === -1 || next.generation === this.generation) this.run(next.step);
+    }
+  }
+
+  /** A write, then what it makes true in memory: only once it is committed. */
+  private write<T>(io: () => Awaitable<T>, apply: (result: T) => Awaitable<void>): Awaitable<void> {
+    return after(this.stored(io), apply);
+  }
+
+  /**
+   * Runs a write. If it fails (disk full, I/O error, PostgreSQL unreachable) the event is abandoned
+   * before it reaches memory, and the connection is re-established: the gateway then sends
+   * positions and the execution backfill again, so nothing it can resend is lost.
+   */
+  private stored<T>(io: () => Awaitable<T>): Awaitable<T> {
+    let result: Awaitable<T>;
+    try {
+      result = io();
     } catch (error) {
       this.storeFailed(error);
       throw new StoreFailure('database write failed', { cause: error });
     }
+    if (!isPromise(result)) return result;
+    return result.catch((error: unknown) => {
+      this.storeFailed(error);
+      throw new StoreFailure('database write failed', { cause: error });
+    });
   }
 
-  /** A failed write or commit: the open group is rolled back whole and nothing of it applied. */
+  /**
+   * A failed write or commit: the store rolled its group back whole and nothing of it was
+   * applied; what was queued behind it is dropped, and the gateway re-syncs.
+   */
   private storeFailed(error: unknown): void {
     const { health, logger, store } = this.deps;
-    this.batch = undefined;
-    try {
-      store.rollback();
-    } catch {
-      // The database may be gone altogether; the reconnect below is what recovers.
-    }
+    this.generation += 1;
+    this.group = undefined;
+    this.waitingGroup = undefined;
+    const message = error instanceof Error ? error.message : String(error);
     health.storeErrors += 1;
-    health.lastError = `database write failed: ${error instanceof Error ? error.message : String(error)}`;
-    logger.error({ err: error }, 'database write failed: re-syncing from the gateway');
+    health.storeUp = false;
+    health.storeError = message;
+    health.lastError = `database write failed: ${message}`;
+    logger.error(
+      { err: error, database: store.location },
+      'database write failed: re-syncing from the gateway',
+    );
     this.session?.reconnect('database write failed');
-  }
-
-  /** Ends an event abandoned by a failed write; anything else is the session's to report. */
-  private guard(apply: () => void): void {
-    try {
-      apply();
-    } catch (error) {
-      if (!(error instanceof StoreFailure)) throw error;
-    }
   }
 }
 
