@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { headings, linkTargets, readMarkdown, sections } from './markdown.js';
+import { codeSpans, headings, linkTargets, readMarkdown, sections } from './markdown.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Links to this repository on GitHub (as runbook_url uses) are checked like relative ones.
@@ -71,6 +71,25 @@ function grepRepository(pattern: string, ...pathspecs: string[]): string[] {
     throw error;
   }
 }
+
+// A code span that names a file of the repository (`ib/codes.ts`, `k8s/base/exporter/role.yaml`).
+// Pages name files from the repository root, from their own folder, or inside exporter/src and
+// exporter/test as the layers do; placeholders (`NNN_name.sql`) and globs are not paths.
+const FILE_PATH = /^[\w.@-]+(?:\/[\w.@-]+)+\.(?:ts|js|json|ya?ml|sql|sh|md|prom|tmpl|ini)$/;
+const PATH_BASES = ['', 'exporter/src', 'exporter/test'];
+
+describe('file names in the docs', () => {
+  it.each(markdownFiles)('%s names only files that exist', (file) => {
+    const missing = codeSpans(readMarkdown(join(ROOT, file)))
+      .filter((span) => FILE_PATH.test(span) && !/NNN/.test(span))
+      .filter(
+        (span) =>
+          !existsSync(resolve(ROOT, dirname(file), span)) &&
+          !PATH_BASES.some((base) => existsSync(join(ROOT, base, span))),
+      );
+    expect(missing).toEqual([]);
+  });
+});
 
 describe('the README index', () => {
   it('reaches every page in one click: docs/*.md, every folder README and CONTRIBUTING.md', () => {

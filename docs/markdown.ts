@@ -61,4 +61,13 @@ export function linkTargets(markdown: string): string[] {
   return targets;
 }
 
+/** The text of every inline code span (`like/this.ts`) of the file, in order. */
+export function codeSpans(markdown: string): string[] {
+  const spans: string[] = [];
+  marked.walkTokens(marked.lexer(markdown), (t) => {
+    if (t.type === 'codespan') spans.push(t.text);
+  });
+  return spans;
+}
+
 export const readMarkdown = (path: string) => readFileSync(path, 'utf8');
