@@ -4,7 +4,7 @@
 // deriveRoundTrips for the rare fill that lands in the past (a backfill after a reconnect, a
 // correction), so neither a request nor start-up rescans the history.
 import Big from 'big.js';
-import type { Decimal, Side } from './types.js';
+import type { Decimal, MoneyTotals, Side } from './types.js';
 
 /** The part of a round trip's identity that survives re-deriving it: what opened it. */
 export const CARRIED = '';
@@ -145,4 +145,19 @@ export function carriedQuantity(reported: Decimal, fills: Array<Pick<TripFill, '
   let held = new Big(reported);
   for (const fill of fills) held = fill.side === 'buy' ? held.minus(fill.shares) : held.plus(fill.shares);
   return held.toString();
+}
+
+/** A stored round trip of one position, with its realized PnL and commissions per report currency. */
+export interface RoundTrip extends TripShape {
+  id: number;
+  account: string;
+  conId: number;
+  totals: MoneyTotals[];
+}
+
+/** The round trip a position's per-position series show: the open one, else the one closed last. */
+export interface CurrentTrip {
+  account: string;
+  conId: number;
+  trip?: RoundTrip;
 }
