@@ -76,7 +76,7 @@ export class SqliteHistory {
       clearTotals: p(`DELETE FROM round_trip_totals WHERE round_trip_id = ?`),
       insertPart: p(`INSERT INTO round_trip_fills (round_trip_id, base_exec_id, quantity, money)
         VALUES (?, ?, ?, ?)`),
-      moneyPart: p(`SELECT round_trip_id FROM round_trip_fills WHERE base_exec_id = ? AND money = 1`),
+      partsOf: p(`SELECT round_trip_id, money FROM round_trip_fills WHERE base_exec_id = ?`),
       totals: p(`SELECT * FROM round_trip_totals WHERE round_trip_id = ? ORDER BY currency`),
       totalsRow: p(`SELECT * FROM round_trip_totals WHERE round_trip_id = ? AND currency = ?`),
       upsertTotals:
@@ -122,7 +122,7 @@ export class SqliteHistory {
     for (const part of step.parts) {
       const id = ids.get(part.openKey)!;
       this.stmt.insertPart!.run(id, part.baseExecId, part.quantity, part.money ? 1 : 0);
-      if (part.money && report) this.addTotals(id, contribution(execution, report), +1);
+      if (report) this.addTotals(id, moneyOf(part.money, contribution(execution, report)), +1);
     }
     return this.current(account, conId);
   }
@@ -133,11 +133,14 @@ export class SqliteHistory {
     previous: CommissionRecord | undefined,
     report: CommissionRecord,
   ): CurrentTrip | undefined {
-    const part = this.stmt.moneyPart!.get(report.baseExecId) as Row | undefined;
-    if (!part) return undefined;
-    const id = part.round_trip_id as number;
-    if (previous) this.addTotals(id, contribution(owner, previous), -1);
-    this.addTotals(id, contribution(owner, report), +1);
+    const parts = this.stmt.partsOf!.all(report.baseExecId) as Row[];
+    if (parts.length === 0) return undefined;
+    for (const part of parts) {
+      const id = part.round_trip_id as number;
+      const money = part.money === 1;
+      if (previous) this.addTotals(id, moneyOf(money, contribution(owner, previous)), -1);
+      this.addTotals(id, moneyOf(money, contribution(owner, report)), +1);
+    }
     return this.current(owner.account, owner.contract.conId);
   }
 
@@ -225,9 +228,9 @@ export class SqliteHistory {
       const id = ids.get(part.openKey)!;
       this.stmt.insertPart!.run(id, part.baseExecId, part.quantity, part.money ? 1 : 0);
       const row = byExec.get(part.baseExecId)!;
-      if (part.money && row.report_exec_id !== null) {
+      if (row.report_exec_id !== null) {
         const owner = { account, contract: { conId, currency: row.currency as string } };
-        this.addTotals(id, contribution(owner, reportOf(row)), +1);
+        this.addTotals(id, moneyOf(part.money, contribution(owner, reportOf(row))), +1);
       }
     }
     return this.current(account, conId);
@@ -338,6 +341,13 @@ export class SqliteHistory {
     }));
   }
 }
+
+/**
+ * The opening part of a flipping fill joins its report with nothing of its money (that went to the
+ * trip the fill closed), so the new trip's realized PnL is known to be 0, not unknown.
+ */
+const moneyOf = (money: boolean, c: LedgerContribution): LedgerContribution =>
+  money ? c : { ...c, commission: '0', realizedPnl: undefined };
 
 function reportOf(row: Row): CommissionRecord {
   return {
