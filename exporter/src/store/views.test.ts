@@ -132,6 +132,18 @@ describe('the SQL views of the SQLite ledger', () => {
     ]);
   });
 
+  it('ibkr_round_trip_fills: a flipping fill in both round trips, its money in the one it closed', () => {
+    const rows = db
+      .prepare('SELECT * FROM ibkr_round_trip_fills ORDER BY round_trip_id, trade_time')
+      .all() as Array<Record<string, unknown>>;
+    expect(rows.map((r) => [r.exec_id, r.side, r.qty, r.price, r.commission, r.realized_pnl])).toEqual([
+      ['a.01', 'buy', '30', '250', '1', null],
+      ['b.01', 'sell', '30', '252.25', '1.25', '57.75'],
+      ['b.01', 'sell', '20', '252.25', '0', null],
+      ['c.01', 'buy', '20', '251', '1', '18'],
+    ]);
+  });
+
   it('ibkr_daily_realized: realized PnL and commissions per account, currency and UTC day', () => {
     expect(db.prepare('SELECT * FROM ibkr_daily_realized ORDER BY day').all()).toEqual([
       {

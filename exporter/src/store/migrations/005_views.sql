@@ -55,3 +55,21 @@ LEFT JOIN round_trip_totals tt ON tt.round_trip_id = t.id;
 CREATE VIEW ibkr_daily_realized AS
 SELECT account, currency, day, realized_pnl, commissions, reports AS fills
 FROM daily_realized;
+
+-- One row per fill of a round trip, oldest first by trade_time: a flipping fill appears in both of
+-- its round trips with the part of it in each (qty); its commission and realized PnL only in the
+-- one it closed (money = 1), 0 and NULL in the one it opened.
+CREATE VIEW ibkr_round_trip_fills AS
+SELECT
+  f.round_trip_id,
+  e.exec_id,
+  strftime('%Y-%m-%dT%H:%M:%fZ', e.time_ms / 1000.0, 'unixepoch') AS trade_time,
+  e.side,
+  f.quantity AS qty,
+  CASE WHEN e.price = CAST(e.price AS INTEGER) THEN CAST(CAST(e.price AS INTEGER) AS TEXT)
+    ELSE CAST(e.price AS TEXT) END AS price,
+  CASE WHEN f.money = 1 THEN r.commission WHEN r.base_exec_id IS NOT NULL THEN '0' END AS commission,
+  CASE WHEN f.money = 1 THEN r.realized_pnl END AS realized_pnl
+FROM round_trip_fills f
+JOIN executions e USING (base_exec_id)
+LEFT JOIN commission_reports r USING (base_exec_id);
