@@ -3,7 +3,13 @@
 // store applies these inside its transactions, so the rules are tested here without a database
 // and each backend gets the same arithmetic.
 import { addSigned } from './money.js';
-import type { CommissionRecord, ContractInfo, LedgerContribution, LedgerTotals } from './types.js';
+import type {
+  CommissionRecord,
+  ContractInfo,
+  LedgerContribution,
+  LedgerTotals,
+  MoneyTotals,
+} from './types.js';
 
 /** What the ledger needs to know of a fill to credit its commission report to a position. */
 export interface FillOwner {
@@ -63,11 +69,16 @@ export function applyContribution(
     commissions: '0',
     reports: 0,
   };
+  return addContribution(base, c, sign);
+}
+
+/** The same arithmetic for any sums of joined fills (a position's, a round trip's, a day's). */
+export function addContribution<T extends MoneyTotals>(current: T, c: LedgerContribution, sign: 1 | -1): T {
   return {
-    ...base,
+    ...current,
     realizedPnl:
-      c.realizedPnl === undefined ? base.realizedPnl : addSigned(base.realizedPnl, c.realizedPnl, sign),
-    commissions: addSigned(base.commissions, c.commission, sign),
-    reports: base.reports + sign,
+      c.realizedPnl === undefined ? current.realizedPnl : addSigned(current.realizedPnl, c.realizedPnl, sign),
+    commissions: addSigned(current.commissions, c.commission, sign),
+    reports: current.reports + sign,
   };
 }

@@ -10,6 +10,7 @@ import type {
 } from './types.js';
 import { positionKey } from './types.js';
 import { addDecimal, subDecimal } from './money.js';
+import type { CurrentTrip, RoundTrip } from './round-trips.js';
 
 export interface PositionView {
   position: PositionRecord;
@@ -30,6 +31,7 @@ export interface PortfolioSeed {
   executionCounts?: Array<{ account: string; executions: number }>;
   accountValues?: AccountValue[];
   accountPnl?: AccountPnl[];
+  roundTrips?: CurrentTrip[];
 }
 
 const valueKey = (v: Pick<AccountValue, 'account' | 'tag' | 'currency'>) =>
@@ -44,6 +46,11 @@ export class Portfolio {
   readonly executionCounts = new Map<string, number>();
   readonly accountPnl = new Map<string, AccountPnl>();
   readonly accountValues = new Map<string, AccountValue>();
+  /**
+   * Per position: its current round trip, the open one, else the one it closed last. The
+   * per-position realized PnL and commissions are this trip's (since the position was last flat).
+   */
+  readonly roundTrips = new Map<string, RoundTrip>();
   /** The currency each account reports its NetLiquidation in: its base currency. */
   private readonly baseCurrencies = new Map<string, string>();
 
@@ -59,6 +66,18 @@ export class Portfolio {
       this.executionCounts.set(account, executions);
     for (const value of seed.accountValues ?? []) this.setAccountValue(value);
     for (const pnl of seed.accountPnl ?? []) this.accountPnl.set(pnl.account, pnl);
+    this.applyRoundTrips(seed.roundTrips ?? []);
+  }
+
+  applyRoundTrips(trips: Iterable<CurrentTrip>): void {
+    for (const { account, conId, trip } of trips) {
+      if (trip) this.roundTrips.set(positionKey(account, conId), trip);
+      else this.roundTrips.delete(positionKey(account, conId));
+    }
+  }
+
+  roundTripOf(account: string, conId: number): RoundTrip | undefined {
+    return this.roundTrips.get(positionKey(account, conId));
   }
 
   private keyOf(position: PositionRecord): string {

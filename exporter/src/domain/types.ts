@@ -101,15 +101,19 @@ export interface LedgerContribution {
   realizedPnl?: Decimal;
 }
 
-/** Running totals of one position's joined fills in one report currency. */
-export interface LedgerTotals {
-  account: string;
-  conId: number;
+/** Sums of joined fills in one report currency. */
+export interface MoneyTotals {
   currency: string;
   realizedPnl: Decimal;
   commissions: Decimal;
   /** Commission reports joined so far; 0 means the realized PnL is not known, not that it is 0. */
   reports: number;
+}
+
+/** Running totals of one position's joined fills in one report currency. */
+export interface LedgerTotals extends MoneyTotals {
+  account: string;
+  conId: number;
 }
 
 /** The reqAccountSummary tags the exporter requests and exports. */

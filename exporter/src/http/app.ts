@@ -9,6 +9,8 @@ import type { MetricsEndpoint } from '../metrics/collector.js';
 import type { GatewayRestarter } from '../restart/restarter.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './http-error.js';
+import { historyRouter } from './history-routes.js';
+import { sinceSchema } from './history-views.js';
 import { restartStatusView } from './restart-routes.js';
 import { pnlSummary, positionsView, tradesView } from './views.js';
 
@@ -33,18 +35,7 @@ const tradesQuery = z
   .object({
     account: z.string().min(1).optional(),
     symbol: z.string().min(1).optional(),
-    since: z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined) return undefined;
-        const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
-        if (Number.isNaN(ms)) {
-          ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or Unix seconds' });
-          return z.NEVER;
-        }
-        return ms;
-      }),
+    since: sinceSchema,
     limit: z.coerce.number().int().min(1).max(10_000).default(1000),
   })
   .strict();
@@ -114,6 +105,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/positions', (_req, res) => {
     res.json({ positions: positionsView(deps.portfolio, deps.baseCurrency) });
   });
+
+  app.use(historyRouter(deps.store));
 
   app.get('/trades', async (req, res) => {
     const query = tradesQuery.safeParse(req.query);

@@ -16,7 +16,7 @@ describe('the OpenAPI document', () => {
     components: { schemas: Record<string, JsonSchema> };
   };
 
-  it('is OpenAPI 3.1 and describes every orders and restart route, with bearer auth on the mutating ones', () => {
+  it('is OpenAPI 3.1 and describes every orders, restart and round-trip route, with bearer auth on the mutating ones', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.version).toBe('1.2.3');
     const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -28,6 +28,8 @@ describe('the OpenAPI document', () => {
       'GET /gateway/restart',
       'GET /orders',
       'GET /orders/{id}',
+      'GET /positions/history',
+      'GET /positions/{id}/trades',
       'POST /gateway/restart (bearer)',
       'POST /orders (bearer)',
       'POST /orders/{id}/cancel (bearer)',

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { idempotencyKeySchema, orderListQuerySchema, orderRequestSchema } from '../orders/order-schema.js';
 import { orderViewSchema } from '../orders/order-view.js';
 import { restartRequestSchema, restartStatusSchema } from '../restart/restart-schema.js';
+import { historyQuerySchema, roundTripViewSchema, tripFillViewSchema } from './history-views.js';
 
 /** A request body as the client may send it (defaults make fields optional). */
 const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -45,8 +46,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: 'ibkr-pnl-exporter',
       version,
       description:
-        'Orders and gateway restarts. Mutating endpoints need `Authorization: Bearer <IBKR_API_TOKEN>`. ' +
-        'Read-only endpoints (/metrics, /positions, /trades, /pnl/summary, /sync/health) are described in the README.',
+        'Orders, gateway restarts and round trips. Mutating endpoints need `Authorization: Bearer <IBKR_API_TOKEN>`. ' +
+        'The other read-only endpoints (/metrics, /positions, /trades, /pnl/summary, /sync/health) are described in the README.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -55,6 +56,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         Order: output(orderViewSchema),
         RestartRequest: input(restartRequestSchema),
         RestartStatus: output(restartStatusSchema),
+        RoundTrip: output(roundTripViewSchema),
+        RoundTripFill: output(tripFillViewSchema),
         Error: output(errorSchema),
       },
     },
@@ -122,6 +125,45 @@ export function openApiDocument(version: string): Record<string, unknown> {
             404: error('No such order'),
             409: error('The order is no longer open, or the gateway refused the cancel'),
             503: error('Gateway not live'),
+          },
+        },
+      },
+      '/positions/history': {
+        get: {
+          summary: 'Closed round trips, newest first',
+          description: 'A round trip is a position from flat to flat; see the README section "Round trips".',
+          parameters: queryParameters(historyQuerySchema),
+          responses: {
+            200: {
+              description: 'One page of closed round trips; next_offset is null on the last page',
+              ...json({
+                type: 'object',
+                properties: {
+                  history: { type: 'array', items: ref('RoundTrip') },
+                  next_offset: { type: ['integer', 'null'] },
+                },
+              }),
+            },
+            422: error('Invalid or unknown filter; details name it'),
+          },
+        },
+      },
+      '/positions/{id}/trades': {
+        get: {
+          summary: 'The fills of a round trip, open or closed, oldest first',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          responses: {
+            200: {
+              description: 'The round trip and its fills',
+              ...json({
+                type: 'object',
+                properties: {
+                  round_trip: ref('RoundTrip'),
+                  trades: { type: 'array', items: ref('RoundTripFill') },
+                },
+              }),
+            },
+            404: error('No such round trip'),
           },
         },
       },

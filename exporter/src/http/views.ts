@@ -2,20 +2,20 @@
 // floats are numbers; anything IB did not give is null.
 import type { Portfolio } from '../domain/portfolio.js';
 import type { TradeRow } from '../store/store.js';
+import { tripMoney } from './history-views.js';
 
 const n = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
 export function positionsView(portfolio: Portfolio, baseCurrency: string) {
   return [...portfolio.positions.values()].map(({ position, pnl }) => {
     const { contract } = position;
-    const ledger = [...(portfolio.ledgerOf(position.account, contract.conId)?.values() ?? [])]
-      .filter((row) => row.reports > 0)
-      .map((row) => ({
-        currency: row.currency,
-        realized_pnl: row.realizedPnl,
-        commissions: row.commissions,
-      }));
+    // Realized PnL and commissions of the current round trip, as the per-position metrics.
+    const trip = portfolio.roundTripOf(position.account, contract.conId);
+    const { ledger } = tripMoney(trip, contract.currency);
     return {
+      id: trip?.id ?? null,
+      open_time: trip?.openTime === undefined ? null : new Date(trip.openTime).toISOString(),
+      opened_before_ledger: trip?.openedBeforeLedger ?? null,
       account: position.account,
       con_id: contract.conId,
       symbol: contract.symbol,

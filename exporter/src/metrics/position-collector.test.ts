@@ -1,10 +1,30 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Portfolio } from '../domain/portfolio.js';
-import type { ContractInfo } from '../domain/types.js';
+import type { RoundTrip } from '../domain/round-trips.js';
+import type { ContractInfo, MoneyTotals } from '../domain/types.js';
 import { positionCollector } from './position-collector.js';
 
 const SAP: ContractInfo = { conId: 14204, symbol: 'SAP', secType: 'STK', currency: 'EUR', multiplier: 1 };
+
+let nextId = 1;
+/** The position's current round trip, with these totals. */
+const tripOf = (totals: MoneyTotals[], overrides: Partial<RoundTrip> = {}) => ({
+  account: 'DU1',
+  conId: SAP.conId,
+  trip: {
+    id: nextId++,
+    account: 'DU1',
+    conId: SAP.conId,
+    openKey: 'x',
+    openedBeforeLedger: false,
+    openTime: 0,
+    quantity: '30',
+    fills: 1,
+    totals,
+    ...overrides,
+  },
+});
 
 async function render(portfolio: Portfolio): Promise<string> {
   const registry = new Registry();
@@ -16,16 +36,7 @@ async function render(portfolio: Portfolio): Promise<string> {
 describe('positionCollector', () => {
   it('labels contract-currency and base-currency values apart, and sums no mixed currencies', async () => {
     const portfolio = new Portfolio({
-      ledger: [
-        {
-          account: 'DU1',
-          conId: SAP.conId,
-          currency: 'EUR',
-          realizedPnl: '12.5',
-          commissions: '3',
-          reports: 2,
-        },
-      ],
+      roundTrips: [tripOf([{ currency: 'EUR', realizedPnl: '12.5', commissions: '3', reports: 2 }])],
     });
     portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, avgCost: 233.5, updatedAt: 0 });
     portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: -147, updatedAt: 0 });
@@ -53,10 +64,10 @@ describe('positionCollector', () => {
     const portfolio = new Portfolio();
     const registry = new Registry();
     const collector = positionCollector(registry, portfolio, 'USD');
-    const ledger = { account: 'DU1', conId: SAP.conId, currency: 'EUR', commissions: '1', reports: 1 };
+    const ledger = { currency: 'EUR', commissions: '1', reports: 1 };
     portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, updatedAt: 0 });
     portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: 10, updatedAt: 0 });
-    portfolio.applyLedger([{ ...ledger, realizedPnl: '0.1' }]);
+    portfolio.applyRoundTrips([tripOf([{ ...ledger, realizedPnl: '0.1' }])]);
     collector.update();
     expect(await registry.metrics()).not.toMatch(/^ibkr_position_total_pnl\{/m); // USD base, EUR ledger
     portfolio.setAccountValue({
@@ -69,7 +80,7 @@ describe('positionCollector', () => {
     collector.update();
     expect(await registry.metrics()).toMatch(/^ibkr_position_total_pnl\{.*currency="EUR"\} 10\.1$/m);
     portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: 0.2, updatedAt: 1 });
-    portfolio.applyLedger([{ ...ledger, realizedPnl: '0.1', reports: 2 }]);
+    portfolio.applyRoundTrips([tripOf([{ ...ledger, realizedPnl: '0.1', reports: 2 }])]);
     collector.update();
     // Exact decimal sum: 0.1 + 0.2 in floating point would be 0.30000000000000004.
     expect(await registry.metrics()).toMatch(/^ibkr_position_total_pnl\{.*currency="EUR"\} 0\.3$/m);
@@ -85,5 +96,40 @@ describe('positionCollector', () => {
     const text = await render(portfolio);
     expect(text).not.toMatch(/^ibkr_position_realized_pnl\{/m);
     expect(text).not.toMatch(/^ibkr_position_average_cost\{/m); // IB gave none
+  });
+
+  it('shows the current round trip: the one just closed while IB reports the flat position, then the next', async () => {
+    const portfolio = new Portfolio({
+      ledger: [
+        {
+          account: 'DU1',
+          conId: SAP.conId,
+          currency: 'EUR',
+          realizedPnl: '100',
+          commissions: '9',
+          reports: 9,
+        },
+      ],
+      roundTrips: [
+        tripOf([{ currency: 'EUR', realizedPnl: '40', commissions: '2', reports: 2 }], {
+          quantity: '0',
+          closeTime: 5,
+        }),
+      ],
+    });
+    const registry = new Registry();
+    const collector = positionCollector(registry, portfolio, 'USD');
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 0, updatedAt: 0 });
+    collector.update();
+    // The trip just closed, not the all-time 100 (that is ibkr_account_ledger_realized_pnl's).
+    expect(await registry.metrics()).toMatch(/^ibkr_position_realized_pnl\{.*currency="EUR"\} 40$/m);
+    expect(await registry.metrics()).toMatch(/^ibkr_position_commissions\{.*currency="EUR"\} 2$/m);
+    portfolio.applyRoundTrips([
+      tripOf([{ currency: 'EUR', realizedPnl: '0', commissions: '1', reports: 1 }]),
+    ]);
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 10, updatedAt: 1 });
+    collector.update();
+    expect(await registry.metrics()).toMatch(/^ibkr_position_realized_pnl\{.*currency="EUR"\} 0$/m);
+    expect(await registry.metrics()).toMatch(/^ibkr_position_commissions\{.*currency="EUR"\} 1$/m);
   });
 });

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
-import type { LedgerTotals, PositionRecord } from '../domain/types.js';
+import type { MoneyTotals, PositionRecord } from '../domain/types.js';
 import type { Collector } from './collector.js';
 import { SampleGauge } from './collector.js';
 
@@ -9,7 +9,6 @@ type Labels = Record<string, string>;
 interface Cached {
   quoted: Labels;
   base: Labels;
-  ledger?: Map<string, LedgerTotals>;
 }
 
 /**
@@ -31,11 +30,11 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
   );
   const realized = g(
     'realized_pnl',
-    "Sum of IB's realized PnL (net of commission) over the stored commission reports of this position's executions.",
+    "Sum of IB's realized PnL (net of commission) over the stored commission reports of the fills of this position's current round trip (since it was last flat; the trip just closed while IB still reports it flat).",
   );
   const commissions = g(
     'commissions',
-    "Sum of commissions over the stored commission reports of this position's executions.",
+    "Sum of commissions over the stored commission reports of the fills of this position's current round trip.",
   );
   const total = g(
     'total_pnl',
@@ -62,8 +61,8 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
     cache.set(position, built);
     return built;
   };
-  const totals = new WeakMap<LedgerTotals, { unrealized: number; total: number }>();
-  const totalOf = (row: LedgerTotals, unrealizedPnl: number): number => {
+  const totals = new WeakMap<MoneyTotals, { unrealized: number; total: number }>();
+  const totalOf = (row: MoneyTotals, unrealizedPnl: number): number => {
     const cached = totals.get(row);
     if (cached?.unrealized === unrealizedPnl) return cached.total;
     const sum = Number(addDecimal(row.realizedPnl, toDecimal(unrealizedPnl)));
@@ -84,9 +83,7 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
         if (pnl?.marketValue !== undefined) marketValue.set(base, pnl.marketValue);
         if (pnl?.unrealizedPnl !== undefined) unrealized.set(base, pnl.unrealizedPnl);
         if (pnl?.dailyPnl !== undefined) daily.set(base, pnl.dailyPnl);
-        // A position's ledger map, once it exists, is kept (and updated in place) by the portfolio.
-        cached.ledger ??= portfolio.ledgerOf(account, contract.conId);
-        for (const row of cached.ledger?.values() ?? []) {
+        for (const row of portfolio.roundTripOf(account, contract.conId)?.totals ?? []) {
           // No joined report yet: realized PnL is unknown, which is not the same as 0.
           if (row.reports <= 0) continue;
           const rowLabels =

@@ -81,7 +81,7 @@ describe('SqliteStore', () => {
   it('ignores a duplicate execution', () => {
     expect(store.recordExecution(fill('a.01')).decision).toBe('insert');
     const again = store.recordExecution(fill('a.01'));
-    expect(again).toEqual({ decision: 'ignore', ledger: [], executionCounts: [] });
+    expect(again).toEqual({ decision: 'ignore', ledger: [], executionCounts: [], roundTrips: [] });
     expect(count('executions').n).toBe(1);
     expect(store.load().executionCounts).toEqual([{ account: 'DU1', executions: 1 }]);
   });

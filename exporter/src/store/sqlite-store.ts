@@ -23,32 +23,22 @@ import type {
 import { migrate } from './migrate.js';
 import type { OrderStore } from './order-store.js';
 import { SqliteOrderStore } from './sqlite-order-store.js';
+import { SqliteHistory } from './sqlite-history.js';
 import type {
   FillEvent,
+  HistoryQuery,
   PersistedState,
   RecordResult,
+  RoundTripFill,
+  RoundTripRow,
   Store,
   StoredPosition,
   TradeQuery,
   TradeRow,
 } from './store.js';
-import { nul, opt } from './rows.js';
+import type { CurrentTrip } from '../domain/round-trips.js';
+import { contractFromRow, nul, opt } from './rows.js';
 import type { Row } from './rows.js';
-
-function contractFromRow(row: Row): ContractInfo {
-  return {
-    conId: row.con_id as number,
-    symbol: row.symbol as string,
-    secType: row.sec_type as string,
-    currency: row.currency as string,
-    exchange: opt(row.exchange as string | null),
-    localSymbol: opt(row.local_symbol as string | null),
-    multiplier: row.multiplier as number,
-    lastTradeDate: opt(row.last_trade_date as string | null),
-    strike: opt(row.strike as number | null),
-    right: opt(row.right as 'C' | 'P' | null),
-  };
-}
 
 function ownerFromRow(row: Row): FillOwner {
   return {
@@ -81,6 +71,7 @@ export class SqliteStore implements Store {
   /** Runs fn in one transaction. Built once: db.transaction() builds its wrappers anew on every call (bench: ingest). */
   private readonly atomic: <T>(fn: () => T) => T;
   private orderStore: SqliteOrderStore | undefined;
+  private readonly history: SqliteHistory;
 
   constructor(options: SqliteStoreOptions) {
     this.location = options.path;
@@ -95,6 +86,13 @@ export class SqliteStore implements Store {
     this.stmt = this.prepare();
     const inTransaction = this.db.transaction((fn: () => unknown) => fn());
     this.atomic = <T>(fn: () => T): T => inTransaction(fn) as T;
+    this.history = new SqliteHistory(this.db);
+    this.atomic(() => {
+      // A ledger older than its round trips (migration 004) derives them once, here.
+      if (!this.db.prepare('SELECT 1 FROM round_trip_rebuild').get()) return;
+      this.history.rebuild();
+      this.db.exec('DELETE FROM round_trip_rebuild');
+    });
   }
 
   private prepare(): Record<string, Statement> {
@@ -115,7 +113,7 @@ export class SqliteStore implements Store {
           OR (excluded.last_trade_date IS NOT NULL AND last_trade_date IS NOT excluded.last_trade_date)
           OR (excluded.strike IS NOT NULL AND strike IS NOT excluded.strike)
           OR (excluded."right" IS NOT NULL AND "right" IS NOT excluded."right")`),
-      execById: p(`SELECT e.revision, e.account, e.con_id, c.currency FROM executions e
+      execById: p(`SELECT e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
         JOIN contracts c USING (con_id) WHERE e.base_exec_id = ?`),
       upsertExecution:
         p(`INSERT OR REPLACE INTO executions (base_exec_id, exec_id, revision, account, con_id, side,
@@ -182,21 +180,13 @@ export class SqliteStore implements Store {
         existing ? { revision: existing.revision as number } : undefined,
         execution,
       );
-      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [] };
+      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [], roundTrips: [] };
       this.upsertContract(execution.contract);
       const report = this.reportFor(execution.baseExecId);
       const changed = new Map<string, LedgerTotals>();
-      if (existing && report) {
-        const old = {
-          account: existing.account as string,
-          contract: { conId: existing.con_id as number, currency: existing.currency as string },
-        };
-        this.applyContribution(
-          contribution(old as Pick<ExecutionRecord, 'account' | 'contract'>, report),
-          -1,
-          changed,
-        );
-      }
+      const old = existing && ownerFromRow(existing);
+      if (old && report)
+        this.applyContribution(contribution(old, report), -1, changed, existing.time_ms as number);
       this.stmt.upsertExecution!.run({
         ...execution,
         conId: execution.contract.conId,
@@ -213,8 +203,13 @@ export class SqliteStore implements Store {
         const row = this.stmt.bumpExecutions!.get(execution.account) as Row;
         executionCounts.push({ account: execution.account, executions: row.executions as number });
       }
-      if (report) this.applyContribution(contribution(execution, report), +1, changed);
-      return { decision, ledger: [...changed.values()], executionCounts };
+      if (report) this.applyContribution(contribution(execution, report), +1, changed, execution.time);
+      const roundTrips = [this.history.fillStored(execution, decision === 'replace', report)];
+      // A correction may even move the fill to another account or contract: both positions change.
+      if (old && (old.account !== execution.account || old.contract.conId !== execution.contract.conId)) {
+        roundTrips.push(this.history.rederive(old.account, old.contract.conId));
+      }
+      return { decision, ledger: [...changed.values()], executionCounts, roundTrips };
     });
   }
 
@@ -222,11 +217,12 @@ export class SqliteStore implements Store {
     return this.atomic((): RecordResult => {
       const existing = this.reportFor(report.baseExecId);
       const decision = decideRevision(existing, report);
-      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [] };
+      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [], roundTrips: [] };
       const execution = this.stmt.execById!.get(report.baseExecId) as Row | undefined;
       const changed = new Map<string, LedgerTotals>();
       const owner = execution ? ownerFromRow(execution) : undefined;
-      if (owner && existing) this.applyContribution(contribution(owner, existing), -1, changed);
+      const time = execution?.time_ms as number;
+      if (owner && existing) this.applyContribution(contribution(owner, existing), -1, changed, time);
       this.stmt.upsertReport!.run({
         baseExecId: report.baseExecId,
         execId: report.execId,
@@ -235,8 +231,13 @@ export class SqliteStore implements Store {
         currency: nul(report.currency),
         realizedPnl: nul(report.realizedPnl),
       });
-      if (owner) this.applyContribution(contribution(owner, report), +1, changed);
-      return { decision, ledger: [...changed.values()], executionCounts: [] };
+      const roundTrips = [];
+      if (owner) {
+        this.applyContribution(contribution(owner, report), +1, changed, time);
+        const trip = this.history.reportStored(owner, existing, report);
+        if (trip) roundTrips.push(trip);
+      }
+      return { decision, ledger: [...changed.values()], executionCounts: [], roundTrips };
     });
   }
 
@@ -253,7 +254,14 @@ export class SqliteStore implements Store {
     };
   }
 
-  private applyContribution(c: LedgerContribution, sign: 1 | -1, changed: Map<string, LedgerTotals>): void {
+  /** Adds a joined fill (made at `time`) to its position's ledger totals and its day's totals. */
+  private applyContribution(
+    c: LedgerContribution,
+    sign: 1 | -1,
+    changed: Map<string, LedgerTotals>,
+    time: number,
+  ): void {
+    this.history.addDaily(c, time, sign);
     const row = this.stmt.ledgerRow!.get(c.account, c.conId, c.currency) as Row | undefined;
     const next = applyContribution(row && ledgerFromRow(row), c, sign);
     this.stmt.upsertLedger!.run(next);
@@ -392,6 +400,7 @@ export class SqliteStore implements Store {
         stream: r.stream as Stream,
         updatedAt: r.updated_at as number,
       })),
+      roundTrips: this.history.currentTrips(),
     };
   }
 
@@ -446,6 +455,22 @@ export class SqliteStore implements Store {
     // A write lock taken and released: a read-only file fails here, not on the next fill.
     this.db.exec('BEGIN IMMEDIATE');
     this.db.exec('ROLLBACK');
+  }
+
+  reconcileRoundTrips(positions: Array<{ account: string; conId: number; quantity: number }>): CurrentTrip[] {
+    return this.atomic(() => this.history.reconcile(positions));
+  }
+
+  roundTripHistory(query: HistoryQuery): RoundTripRow[] {
+    return this.history.closed(query);
+  }
+
+  roundTrip(id: number): RoundTripRow | undefined {
+    return this.history.byId(id);
+  }
+
+  roundTripFills(id: number): RoundTripFill[] {
+    return this.history.fillsOfTrip(id);
   }
 
   isOpen(): boolean {

@@ -1,5 +1,6 @@
 // The store seam: the only way the rest of the exporter reaches durable state.
 import type { FillEvent, FillResult } from '../domain/fill-group.js';
+import type { CurrentTrip, RoundTrip } from '../domain/round-trips.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type { OrderStore } from './order-store.js';
 export type { LedgerTotals } from '../domain/types.js';
@@ -17,7 +18,11 @@ import type {
 } from '../domain/types.js';
 
 export type { FillEvent } from '../domain/fill-group.js';
-export type RecordResult = FillResult;
+/** A decided fill or report; the SQLite store also says which positions' round trips changed. */
+export type RecordResult = FillResult & {
+  /** The current round trip of every position whose round trips changed. */
+  roundTrips?: CurrentTrip[];
+};
 
 /**
  * SQLite answers synchronously and PostgreSQL over the network: a method returns its value or a
@@ -38,6 +43,37 @@ export interface PersistedState {
   accountValues: AccountValue[];
   accountPnl: AccountPnl[];
   streamUpdates: Array<{ stream: Stream; updatedAt: number }>;
+  /** The current round trip of every position that has one. */
+  roundTrips: CurrentTrip[];
+}
+
+export interface HistoryQuery {
+  account?: string;
+  symbol?: string;
+  /** Round trips closed at or after this time. */
+  sinceMs?: number;
+  limit: number;
+  offset: number;
+}
+
+export interface RoundTripRow extends RoundTrip {
+  contract: ContractInfo;
+}
+
+/** One fill (or the part of a flipping fill) that belongs to a round trip. */
+export interface RoundTripFill {
+  execId: string;
+  side: 'buy' | 'sell';
+  /** The part of the fill in this round trip; the whole fill unless it flipped the position. */
+  quantity: Decimal;
+  shares: number;
+  price: number;
+  time: number;
+  /** False for the opening part of a flipping fill: its commission and PnL belong to the trip it closed. */
+  money: boolean;
+  commission?: Decimal;
+  commissionCurrency?: string;
+  realizedPnl?: Decimal;
 }
 
 export interface TradeQuery {
@@ -99,6 +135,18 @@ export interface Store {
   trades(query: TradeQuery): Awaitable<TradeRow[]>;
   /** The orders placed through the API (on PostgreSQL they stay in the SQLite file for now). */
   orders(): OrderStore;
+  /**
+   * Positions as IB reports them once a sync has caught up: a position seen for the first time
+   * learns what it held before the ledger began. Returns the current trips that changed.
+   */
+  reconcileRoundTrips(
+    positions: Array<{ account: string; conId: number; quantity: number }>,
+  ): Awaitable<CurrentTrip[]>;
+  /** Closed round trips, newest first. */
+  roundTripHistory(query: HistoryQuery): Awaitable<RoundTripRow[]>;
+  roundTrip(id: number): Awaitable<RoundTripRow | undefined>;
+  /** The fills of a round trip, oldest first. */
+  roundTripFills(id: number): Awaitable<RoundTripFill[]>;
   /** Resolves once the database answers and accepts writes; rejects while it does not. */
   ping(): Awaitable<void>;
   /** Whether the store is usable: false once closed (an unreachable PostgreSQL is Health.storeUp). */

@@ -174,10 +174,29 @@ export class SyncService implements SessionEvents {
   }
 
   /** Live once the positions snapshot and the execution backfill of this connection are in. */
-  private maybeCaughtUp(): void {
+  private maybeCaughtUp(): Awaitable<void> {
     if (this.awaitingPositions || this.awaitingBackfill !== undefined) return;
     const { health, logger, now } = this.deps;
-    if (health.transition('caught_up', now())) logger.info('gateway sync is live');
+    if (!health.transition('caught_up', now())) return;
+    logger.info('gateway sync is live');
+    return this.reconcileRoundTrips();
+  }
+
+  /**
+   * Now that IB's positions and the fills are both in, a position seen for the first time learns
+   * what it held before the ledger began (IB's quantity minus the stored fills).
+   */
+  private reconcileRoundTrips(): Awaitable<void> {
+    const { store, portfolio } = this.deps;
+    const positions = [...portfolio.positions.values()].map(({ position }) => ({
+      account: position.account,
+      conId: position.contract.conId,
+      quantity: position.quantity,
+    }));
+    return this.write(
+      () => store.reconcileRoundTrips(positions),
+      (trips) => portfolio.applyRoundTrips(trips),
+    );
   }
 
   closed(reason: string, expected: boolean): void {
@@ -252,7 +271,7 @@ export class SyncService implements SessionEvents {
     this.ordered(() =>
       after(this.applyPositionEnd(), () => {
         this.awaitingPositions = false;
-        this.maybeCaughtUp();
+        return this.maybeCaughtUp();
       }),
     );
   }
@@ -301,7 +320,7 @@ export class SyncService implements SessionEvents {
             : this.stored(() => this.deps.store.saveBackfillWatermark(accounts, requestedAt));
         return after(saved, () => {
           this.awaitingBackfill = undefined;
-          this.maybeCaughtUp();
+          return this.maybeCaughtUp();
         });
       }),
     );
@@ -357,6 +376,7 @@ export class SyncService implements SessionEvents {
   private applyLedger(result: RecordResult): void {
     const { portfolio } = this.deps;
     portfolio.applyLedger(result.ledger);
+    if (result.roundTrips) portfolio.applyRoundTrips(result.roundTrips);
     for (const { account, executions } of result.executionCounts)
       portfolio.setExecutionCount(account, executions);
   }

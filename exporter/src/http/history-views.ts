@@ -1,0 +1,115 @@
+// JSON shapes of the round-trip endpoints, as zod schemas (the OpenAPI document is generated from
+// them) and the functions that build them. Ledger money stays decimal text; unknown is null.
+import { z } from 'zod';
+import type { RoundTrip } from '../domain/round-trips.js';
+import type { RoundTripFill, RoundTripRow } from '../store/store.js';
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const money = z.string().nullable().describe('decimal text; null when no commission report is stored');
+
+/** `since`: ISO-8601 or Unix seconds, as epoch milliseconds. */
+export const sinceSchema = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or Unix seconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const historyQuerySchema = z
+  .object({
+    account: z.string().min(1).optional(),
+    symbol: z.string().min(1).optional(),
+    since: sinceSchema.describe('round trips closed at or after this time (ISO-8601 or Unix seconds)'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+const ledgerEntry = z.object({ currency: z.string(), realized_pnl: z.string(), commissions: z.string() });
+
+export const roundTripViewSchema = z.object({
+  id: z.number().int(),
+  account: z.string(),
+  con_id: z.number().int(),
+  symbol: z.string(),
+  sec_type: z.string(),
+  currency: z.string().describe("the commission reports' currency, else the contract's"),
+  status: z.enum(['open', 'closed']),
+  open_time: z.string().nullable().describe('null when the ledger began after the position opened'),
+  opened_before_ledger: z.boolean(),
+  close_time: z.string().nullable(),
+  quantity: z.number().describe('signed quantity held now; 0 once closed'),
+  fills: z.number().int(),
+  realized_pnl: money,
+  commissions: money,
+  ledger: z.array(ledgerEntry).describe('per report currency; one entry in practice'),
+});
+export type RoundTripView = z.infer<typeof roundTripViewSchema>;
+
+export const tripFillViewSchema = z.object({
+  exec_id: z.string(),
+  trade_time: z.string(),
+  side: z.enum(['buy', 'sell']),
+  qty: z.number().describe('the part of the fill in this round trip (a flipping fill is split)'),
+  fill_qty: z.number().describe('the whole fill'),
+  price: z.number(),
+  commission: money.describe(
+    '0 on the opening part of a flipping fill: it belongs to the trip the fill closed',
+  ),
+  commission_currency: z.string().nullable(),
+  realized_pnl: money,
+});
+export type TripFillView = z.infer<typeof tripFillViewSchema>;
+
+/** The money of a round trip: its one report currency's totals, or null when nothing is known. */
+export function tripMoney(trip: RoundTrip | undefined, contractCurrency: string) {
+  const known = (trip?.totals ?? []).filter((t) => t.reports > 0);
+  const only = known.length === 1 ? known[0] : undefined;
+  return {
+    currency: only?.currency ?? contractCurrency,
+    realized_pnl: only?.realizedPnl ?? null,
+    commissions: only?.commissions ?? null,
+    ledger: known.map((t) => ({
+      currency: t.currency,
+      realized_pnl: t.realizedPnl,
+      commissions: t.commissions,
+    })),
+  };
+}
+
+export function roundTripView(row: RoundTripRow): RoundTripView {
+  return {
+    id: row.id,
+    account: row.account,
+    con_id: row.conId,
+    symbol: row.contract.symbol,
+    sec_type: row.contract.secType,
+    ...tripMoney(row, row.contract.currency),
+    status: row.closeTime === undefined ? 'open' : 'closed',
+    open_time: iso(row.openTime),
+    opened_before_ledger: row.openedBeforeLedger,
+    close_time: iso(row.closeTime),
+    quantity: Number(row.quantity),
+    fills: row.fills,
+  };
+}
+
+export function tripFillView(fill: RoundTripFill): TripFillView {
+  return {
+    exec_id: fill.execId,
+    trade_time: new Date(fill.time).toISOString(),
+    side: fill.side,
+    qty: Number(fill.quantity),
+    fill_qty: fill.shares,
+    price: fill.price,
+    commission: fill.money ? (fill.commission ?? null) : '0',
+    commission_currency: fill.commissionCurrency ?? null,
+    realized_pnl: fill.money ? (fill.realizedPnl ?? null) : null,
+  };
+}

@@ -1,0 +1,361 @@
+// The trade history in SQLite: round trips and daily realized totals, kept up to date inside the
+// transactions that record fills and commission reports (the SqliteStore calls in here), so that
+// neither a request nor start-up rescans the fills. The rules are domain/round-trips.ts.
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { addContribution, contribution } from '../domain/ledger.js';
+import type { FillOwner } from '../domain/ledger.js';
+import { toDecimal } from '../domain/money.js';
+import { carriedQuantity, deriveRoundTrips, stepRoundTrip } from '../domain/round-trips.js';
+import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
+import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
+import { contractFromRow, nul, opt } from './rows.js';
+import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
+import type { Row } from './rows.js';
+
+/** The UTC day of a fill, the key of the daily totals. */
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+const CONTRACT_COLUMNS = `c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier,
+  c.last_trade_date, c.strike, c."right"`;
+
+const zero = (currency: string): MoneyTotals => ({
+  currency,
+  realizedPnl: '0',
+  commissions: '0',
+  reports: 0,
+});
+
+function shapeFromRow(row: Row): TripShape {
+  return {
+    openKey: row.open_key as string,
+    openedBeforeLedger: row.opened_before_ledger === 1,
+    openTime: opt(row.open_time_ms as number | null),
+    closeTime: opt(row.close_time_ms as number | null),
+    quantity: row.quantity as string,
+    fills: row.fills as number,
+  };
+}
+
+function totalsFromRow(row: Row): MoneyTotals {
+  return {
+    currency: row.currency as string,
+    realizedPnl: row.realized_pnl as string,
+    commissions: row.commissions as string,
+    reports: row.reports as number,
+  };
+}
+
+const tripFill = (row: Row): TripFill => ({
+  baseExecId: row.base_exec_id as string,
+  side: row.side as 'buy' | 'sell',
+  shares: toDecimal(row.shares as number),
+  time: row.time_ms as number,
+});
+
+export class SqliteHistory {
+  private readonly stmt: Record<string, Statement>;
+
+  constructor(private readonly db: Db) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmt = {
+      later: p(`SELECT 1 FROM executions WHERE account = ? AND con_id = ?
+        AND (time_ms > ? OR (time_ms = ? AND base_exec_id > ?)) LIMIT 1`),
+      openTrip: p(`SELECT * FROM round_trips WHERE account = ? AND con_id = ? AND close_time_ms IS NULL`),
+      currentTrip: p(`SELECT * FROM round_trips WHERE account = ? AND con_id = ?
+        ORDER BY close_time_ms IS NULL DESC, close_time_ms DESC, id DESC LIMIT 1`),
+      insertTrip: p(`INSERT INTO round_trips (account, con_id, open_key, opened_before_ledger, open_time_ms,
+          close_time_ms, quantity, fills)
+        VALUES (@account, @conId, @openKey, @openedBeforeLedger, @openTime, @closeTime, @quantity, @fills)
+        ON CONFLICT (account, con_id, open_key) DO UPDATE SET opened_before_ledger = excluded.opened_before_ledger,
+          open_time_ms = excluded.open_time_ms, close_time_ms = excluded.close_time_ms,
+          quantity = excluded.quantity, fills = excluded.fills
+        RETURNING id`),
+      tripsOf: p(`SELECT id, open_key FROM round_trips WHERE account = ? AND con_id = ?`),
+      deleteTrip: p(`DELETE FROM round_trips WHERE id = ?`),
+      clearParts: p(`DELETE FROM round_trip_fills WHERE round_trip_id = ?`),
+      clearTotals: p(`DELETE FROM round_trip_totals WHERE round_trip_id = ?`),
+      insertPart: p(`INSERT INTO round_trip_fills (round_trip_id, base_exec_id, quantity, money)
+        VALUES (?, ?, ?, ?)`),
+      partsOf: p(`SELECT round_trip_id, money FROM round_trip_fills WHERE base_exec_id = ?`),
+      totals: p(`SELECT * FROM round_trip_totals WHERE round_trip_id = ? ORDER BY currency`),
+      totalsRow: p(`SELECT * FROM round_trip_totals WHERE round_trip_id = ? AND currency = ?`),
+      upsertTotals:
+        p(`INSERT OR REPLACE INTO round_trip_totals (round_trip_id, currency, realized_pnl, commissions,
+          reports) VALUES (@id, @currency, @realizedPnl, @commissions, @reports)`),
+      fillsOf: p(`SELECT e.base_exec_id, e.side, e.shares, e.time_ms, e.account, e.con_id, c.currency,
+          r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission, r.currency AS report_currency,
+          r.realized_pnl
+        FROM executions e JOIN contracts c USING (con_id) LEFT JOIN commission_reports r USING (base_exec_id)
+        WHERE e.account = ? AND e.con_id = ?`),
+      carry: p(`SELECT quantity FROM round_trip_carry WHERE account = ? AND con_id = ?`),
+      saveCarry: p(`INSERT OR REPLACE INTO round_trip_carry (account, con_id, quantity) VALUES (?, ?, ?)`),
+      dailyRow: p(`SELECT * FROM daily_realized WHERE account = ? AND currency = ? AND day = ?`),
+      upsertDaily:
+        p(`INSERT OR REPLACE INTO daily_realized (account, currency, day, realized_pnl, commissions, reports)
+        VALUES (@account, @currency, @day, @realizedPnl, @commissions, @reports)`),
+    };
+  }
+
+  /** A fill was inserted or replaced (after its row is written). Returns the position's current trip. */
+  fillStored(
+    execution: ExecutionRecord,
+    replaced: boolean,
+    report: CommissionRecord | undefined,
+  ): CurrentTrip {
+    const { account } = execution;
+    const conId = execution.contract.conId;
+    const t = execution.time;
+    const later = this.stmt.later!.get(account, conId, t, t, execution.baseExecId);
+    if (replaced || later) return this.rederive(account, conId);
+    // The common case: the newest fill of its position only changes the open trip.
+    const openRow = this.stmt.openTrip!.get(account, conId) as Row | undefined;
+    const step = stepRoundTrip(openRow && shapeFromRow(openRow), {
+      baseExecId: execution.baseExecId,
+      side: execution.side,
+      shares: toDecimal(execution.shares),
+      time: t,
+    });
+    const ids = new Map<string, number>();
+    if (openRow) ids.set(openRow.open_key as string, openRow.id as number);
+    if (step.updated) this.saveTrip(account, conId, step.updated);
+    if (step.opened) ids.set(step.opened.openKey, this.saveTrip(account, conId, step.opened));
+    for (const part of step.parts) {
+      const id = ids.get(part.openKey)!;
+      this.stmt.insertPart!.run(id, part.baseExecId, part.quantity, part.money ? 1 : 0);
+      if (report) this.addTotals(id, moneyOf(part.money, contribution(execution, report)), +1);
+    }
+    return this.current(account, conId);
+  }
+
+  /** A commission report was stored; `previous` is the revision it replaced. */
+  reportStored(
+    owner: FillOwner,
+    previous: CommissionRecord | undefined,
+    report: CommissionRecord,
+  ): CurrentTrip | undefined {
+    const parts = this.stmt.partsOf!.all(report.baseExecId) as Row[];
+    if (parts.length === 0) return undefined;
+    for (const part of parts) {
+      const id = part.round_trip_id as number;
+      const money = part.money === 1;
+      if (previous) this.addTotals(id, moneyOf(money, contribution(owner, previous)), -1);
+      this.addTotals(id, moneyOf(money, contribution(owner, report)), +1);
+    }
+    return this.current(owner.account, owner.contract.conId);
+  }
+
+  /** Daily realized totals: a joined fill added (+1) or taken back before a correction (-1). */
+  addDaily(c: LedgerContribution, time: number, sign: 1 | -1): void {
+    const day = utcDay(time);
+    const row = this.stmt.dailyRow!.get(c.account, c.currency, day) as Row | undefined;
+    const next = addContribution(row ? totalsFromRow(row) : zero(c.currency), c, sign);
+    this.stmt.upsertDaily!.run({ ...next, account: c.account, day });
+  }
+
+  /**
+   * Positions as IB reports them once a sync has caught up. A position seen for the first time
+   * gets what it held before its first stored fill (IB's quantity minus the stored fills), once:
+   * non-zero means the ledger began after it opened.
+   */
+  reconcile(positions: Array<{ account: string; conId: number; quantity: number }>): CurrentTrip[] {
+    const changed: CurrentTrip[] = [];
+    for (const { account, conId, quantity } of positions) {
+      if (this.stmt.carry!.get(account, conId)) continue;
+      if (this.establishCarry(account, conId, quantity) !== '0') changed.push(this.rederive(account, conId));
+    }
+    return changed;
+  }
+
+  private establishCarry(account: string, conId: number, quantity: number): string {
+    const fills = (this.stmt.fillsOf!.all(account, conId) as Row[]).map(tripFill);
+    const carried = carriedQuantity(toDecimal(quantity), fills);
+    this.stmt.saveCarry!.run(account, conId, carried);
+    return carried;
+  }
+
+  /** Every round trip and daily total derived from the stored fills: once, for a ledger older than them. */
+  rebuild(): void {
+    const positions = this.db
+      .prepare(
+        `SELECT k.account, k.con_id, coalesce(p.quantity, 0) AS quantity FROM
+          (SELECT DISTINCT account, con_id FROM executions UNION SELECT account, con_id FROM positions) k
+          LEFT JOIN positions p USING (account, con_id)`,
+      )
+      .all() as Row[];
+    this.db.exec(`DELETE FROM round_trip_fills; DELETE FROM round_trip_totals; DELETE FROM round_trips;
+      DELETE FROM round_trip_carry; DELETE FROM daily_realized;`);
+    for (const r of positions) {
+      const [account, conId] = [r.account as string, r.con_id as number];
+      this.establishCarry(account, conId, r.quantity as number);
+      this.rederive(account, conId);
+    }
+    const joined = this.db
+      .prepare(
+        `SELECT e.account, e.con_id, e.time_ms, c.currency, r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission,
+          r.currency AS report_currency, r.realized_pnl, r.base_exec_id
+        FROM executions e JOIN contracts c USING (con_id) JOIN commission_reports r USING (base_exec_id)`,
+      )
+      .all() as Row[];
+    for (const row of joined) {
+      const owner = {
+        account: row.account as string,
+        contract: { conId: row.con_id as number, currency: row.currency as string },
+      };
+      this.addDaily(contribution(owner, reportOf(row)), row.time_ms as number, +1);
+    }
+  }
+
+  /** Derives one position's round trips again from its fills, keeping the ids of trips that stay. */
+  rederive(account: string, conId: number): CurrentTrip {
+    const carryRow = this.stmt.carry!.get(account, conId) as Row | undefined;
+    const rows = this.stmt.fillsOf!.all(account, conId) as Row[];
+    const { trips, parts } = deriveRoundTrips(
+      (carryRow?.quantity as string | undefined) ?? '0',
+      rows.map(tripFill),
+    );
+    const before = new Map(
+      (this.stmt.tripsOf!.all(account, conId) as Row[]).map((r) => [r.open_key as string, r.id as number]),
+    );
+    for (const id of before.values()) {
+      this.stmt.clearParts!.run(id);
+      this.stmt.clearTotals!.run(id);
+    }
+    const ids = new Map<string, number>();
+    for (const trip of trips) ids.set(trip.openKey, this.saveTrip(account, conId, trip));
+    for (const [key, id] of before) if (!ids.has(key)) this.stmt.deleteTrip!.run(id);
+    const byExec = new Map(rows.map((r) => [r.base_exec_id as string, r]));
+    for (const part of parts) {
+      const id = ids.get(part.openKey)!;
+      this.stmt.insertPart!.run(id, part.baseExecId, part.quantity, part.money ? 1 : 0);
+      const row = byExec.get(part.baseExecId)!;
+      if (row.report_exec_id !== null) {
+        const owner = { account, contract: { conId, currency: row.currency as string } };
+        this.addTotals(id, moneyOf(part.money, contribution(owner, reportOf(row))), +1);
+      }
+    }
+    return this.current(account, conId);
+  }
+
+  private saveTrip(account: string, conId: number, trip: TripShape): number {
+    const row = this.stmt.insertTrip!.get({
+      account,
+      conId,
+      openKey: trip.openKey,
+      openedBeforeLedger: trip.openedBeforeLedger ? 1 : 0,
+      openTime: nul(trip.openTime),
+      closeTime: nul(trip.closeTime),
+      quantity: trip.quantity,
+      fills: trip.fills,
+    }) as Row;
+    return row.id as number;
+  }
+
+  private addTotals(id: number, c: LedgerContribution, sign: 1 | -1): void {
+    const row = this.stmt.totalsRow!.get(id, c.currency) as Row | undefined;
+    this.stmt.upsertTotals!.run({
+      id,
+      ...addContribution(row ? totalsFromRow(row) : zero(c.currency), c, sign),
+    });
+  }
+
+  current(account: string, conId: number): CurrentTrip {
+    const row = this.stmt.currentTrip!.get(account, conId) as Row | undefined;
+    return { account, conId, trip: row && this.tripFromRow(row) };
+  }
+
+  tripFromRow(row: Row): RoundTrip {
+    const id = row.id as number;
+    return {
+      ...shapeFromRow(row),
+      id,
+      account: row.account as string,
+      conId: row.con_id as number,
+      totals: (this.stmt.totals!.all(id) as Row[]).map(totalsFromRow),
+    };
+  }
+
+  /** Closed round trips, newest first. */
+  closed(query: HistoryQuery): RoundTripRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT t.*, ${CONTRACT_COLUMNS} FROM round_trips t JOIN contracts c USING (con_id)
+        WHERE t.close_time_ms IS NOT NULL AND (@account IS NULL OR t.account = @account)
+          AND (@symbol IS NULL OR c.symbol = @symbol) AND (@since IS NULL OR t.close_time_ms >= @since)
+        ORDER BY t.close_time_ms DESC, t.id DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all({
+        account: nul(query.account),
+        symbol: nul(query.symbol),
+        since: nul(query.sinceMs),
+        limit: query.limit,
+        offset: query.offset,
+      }) as Row[];
+    return rows.map((row) => ({ ...this.tripFromRow(row), contract: contractFromRow(row) }));
+  }
+
+  byId(id: number): RoundTripRow | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT t.*, ${CONTRACT_COLUMNS} FROM round_trips t JOIN contracts c USING (con_id) WHERE t.id = ?`,
+      )
+      .get(id) as Row | undefined;
+    return row && { ...this.tripFromRow(row), contract: contractFromRow(row) };
+  }
+
+  fillsOfTrip(id: number): RoundTripFill[] {
+    const rows = this.db
+      .prepare(
+        `SELECT f.quantity AS part, f.money, e.exec_id, e.side, e.shares, e.price, e.time_ms, r.commission,
+          r.currency AS commission_currency, r.realized_pnl
+        FROM round_trip_fills f JOIN executions e USING (base_exec_id)
+        LEFT JOIN commission_reports r USING (base_exec_id)
+        WHERE f.round_trip_id = ? ORDER BY e.time_ms, e.base_exec_id`,
+      )
+      .all(id) as Row[];
+    return rows.map((row) => ({
+      execId: row.exec_id as string,
+      side: row.side as 'buy' | 'sell',
+      quantity: row.part as string,
+      shares: row.shares as number,
+      price: row.price as number,
+      time: row.time_ms as number,
+      money: row.money === 1,
+      commission: opt(row.commission as string | null),
+      commissionCurrency: opt(row.commission_currency as string | null),
+      realizedPnl: opt(row.realized_pnl as string | null),
+    }));
+  }
+
+  /** The current trip of every position that has one (at start: one query, no fills read). */
+  currentTrips(): CurrentTrip[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY account, con_id
+            ORDER BY close_time_ms IS NULL DESC, close_time_ms DESC, id DESC) AS n FROM round_trips) WHERE n = 1`,
+      )
+      .all() as Row[];
+    return rows.map((row) => ({
+      account: row.account as string,
+      conId: row.con_id as number,
+      trip: this.tripFromRow(row),
+    }));
+  }
+}
+
+/**
+ * The opening part of a flipping fill joins its report with nothing of its money (that went to the
+ * trip the fill closed), so the new trip's realized PnL is known to be 0, not unknown.
+ */
+const moneyOf = (money: boolean, c: LedgerContribution): LedgerContribution =>
+  money ? c : { ...c, commission: '0', realizedPnl: undefined };
+
+function reportOf(row: Row): CommissionRecord {
+  return {
+    execId: row.report_exec_id as string,
+    baseExecId: row.base_exec_id as string,
+    revision: row.report_revision as number,
+    commission: opt(row.commission as string | null),
+    currency: opt(row.report_currency as string | null),
+    realizedPnl: opt(row.realized_pnl as string | null),
+  };
+}
