@@ -3,9 +3,12 @@
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config/config.js';
 import { startExporter } from './exporter.js';
+import { LedgerError } from './store/ledger-error.js';
 
 /** Exit code for a configuration the process refuses to run with. */
 const EXIT_CONFIG = 2;
+/** Exit code for a ledger that cannot be used (unwritable, damaged, from a newer version, in use). */
+const EXIT_LEDGER = 3;
 /** Shutdown must finish within this, or the process exits anyway (Kubernetes waits 30 s). */
 const SHUTDOWN_DEADLINE_MS = 5000;
 
@@ -39,6 +42,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof LedgerError) {
+    process.stderr.write(`ibkr-pnl-exporter: ${error.message}\n`);
+    process.exit(EXIT_LEDGER);
+  }
   process.stderr.write(
     `ibkr-pnl-exporter: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );

@@ -27,6 +27,9 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /** Applies every migration newer than the database; returns the versions applied. */
 export function migrate(db: Database, migrations = loadMigrations()): number[] {
   const current = db.pragma('user_version', { simple: true }) as number;
+  const newest = Math.max(0, ...migrations.map((m) => m.version));
+  // Never backwards: a newer exporter's schema is refused (the start-up check says so first).
+  if (current > newest) throw new Error(`schema version ${current} is newer than this build's ${newest}`);
   const applied: number[] = [];
   for (const migration of migrations) {
     if (migration.version <= current) continue;

@@ -20,8 +20,11 @@ import type {
   PositionRecord,
   Stream,
 } from '../domain/types.js';
-import { migrate } from './migrate.js';
+import { LedgerError } from './ledger-error.js';
+import { loadMigrations, migrate } from './migrate.js';
 import type { OrderStore } from './order-store.js';
+import { checkSqliteLedger } from './sqlite-ledger-check.js';
+import { LedgerLock } from './sqlite-ledger-lock.js';
 import { SqliteOrderStore } from './sqlite-order-store.js';
 import { SqliteHistory } from './sqlite-history.js';
 import type {
@@ -73,16 +76,35 @@ export class SqliteStore implements Store {
   private orderStore: SqliteOrderStore | undefined;
   private readonly history: SqliteHistory;
 
+  /** Held while the store is open: one exporter per ledger file (none for ':memory:'). */
+  private readonly lock?: LedgerLock;
+
+  /** Throws a LedgerError, naming the file and what to do, when the ledger cannot be used. */
   constructor(options: SqliteStoreOptions) {
-    this.location = options.path;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+    const { path } = options;
+    this.location = path;
+    const migrations = loadMigrations();
+    if (path !== ':memory:') {
+      checkSqliteLedger(path, { knownVersion: Math.max(0, ...migrations.map((m) => m.version)) });
+      mkdirSync(dirname(path), { recursive: true });
+      this.lock = LedgerLock.acquire(path);
+    }
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      migrate(this.db, migrations);
+    } catch (error) {
+      this.lock?.release();
+      if (path === ':memory:') throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new LedgerError('cannot_open', path, `SQLite cannot open it (${message})`, 'set IBKR_DB_PATH', {
+        cause: error,
+      });
+    }
     this.stmt = this.prepare();
     const inTransaction = this.db.transaction((fn: () => unknown) => fn());
     this.atomic = <T>(fn: () => T): T => inTransaction(fn) as T;
@@ -491,5 +513,6 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.lock?.release();
   }
 }
