@@ -192,6 +192,65 @@ describe('fault injection', () => {
     expect(valueOf(m, 'ibkr_executions_total', { account: 'DU0000001' })).toBe(3 + fills.count);
   });
 
+  it('is not ready while the ledger cannot be written, re-syncs behind the backoff, and is ready once a write succeeds', async () => {
+    const db = `${rig.dir}/unwritable.db`;
+    const { sim, exporter } = await start('unwritable.db');
+    await waitState(exporter, 'live');
+    // Every write to every table fails, as on a volume gone read-only or full. (A chmod under the
+    // running exporter would not do: SQLite keeps the file open, and the mode is checked at open.)
+    const other = new Database(db);
+    const tables = other
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .all() as string[];
+    const triggers = tables.flatMap((table) =>
+      ['INSERT', 'UPDATE', 'DELETE'].map((op) => {
+        const name = `fail_${op}_${table}`;
+        other.exec(
+          `CREATE TRIGGER ${name} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END`,
+        );
+        return name;
+      }),
+    );
+    const connectsBefore = exporter.health.connects;
+    const fills = fillStream(sim, '0000e333.6554f3d4', 50);
+    await vi.waitFor(() => expect(exporter.health.storeErrors).toBeGreaterThanOrEqual(1), { timeout: 5000 });
+    fills.stop();
+    const ready = await fetch(`${exporter.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({
+      status: 'not ready',
+      error: 'database unreachable: disk I/O error (test)',
+    });
+    const health = (await (await fetch(`${exporter.url}/sync/health`)).json()) as { store: unknown };
+    expect(health.store).toMatchObject({
+      backend: 'sqlite',
+      database: db,
+      up: false,
+      error: 'disk I/O error (test)',
+    });
+    expect(valueOf(await scrape(exporter), 'ibkr_store_writable')).toBe(0);
+
+    // Each reconnect probes the ledger with a write before asking the gateway for anything; the
+    // probe fails, and the next attempt waits for the backoff.
+    await vi.waitFor(() => expect(exporter.health.connects).toBeGreaterThanOrEqual(connectsBefore + 3), {
+      timeout: 10_000,
+    });
+    expect((await fetch(`${exporter.url}/readyz`)).status).toBe(503);
+    const starts = sim.requests.filter((r) => r.name === 'startApi').map((r) => r.at);
+    const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(100); // IBKR_RECONNECT_MIN_DELAY
+
+    for (const name of triggers) other.exec(`DROP TRIGGER ${name}`);
+    other.close();
+    await vi.waitFor(async () => expect((await fetch(`${exporter.url}/readyz`)).status).toBe(200), {
+      timeout: 10_000,
+    });
+    expect(exporter.health.storeError).toBeUndefined();
+    expect(valueOf(await scrape(exporter), 'ibkr_store_writable')).toBe(1);
+    await vi.waitFor(() => expect(storedLedger(db)).toEqual(simLedger(sim)), { timeout: 10_000 });
+  });
+
   it('never sends more than 40 messages in any second while subscribing 500 positions', async () => {
     const scenario = parseScenario({
       serverVersion: 176,

@@ -2,9 +2,9 @@
 // SIGKILLed holder leaves no lock behind that would block the next start.
 import { hostname } from 'node:os';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { ExporterProcess } from './exporter-process.js';
-import { spawnExporter } from './exporter-process.js';
-import { startSim, tempDir } from './harness.js';
+import type { ExporterProcess } from './support/exporter-process.js';
+import { spawnExporter } from './support/exporter-process.js';
+import { startSim, tempDir } from './support/exporter.js';
 
 describe('one exporter per ledger file', () => {
   const dir = tempDir();

@@ -18,6 +18,7 @@ interface Seen {
   heartbeats: number;
   problems: string[];
   currentTimes: number;
+  delays: number[];
 }
 
 const sims: GatewaySimulator[] = [];
@@ -39,6 +40,7 @@ async function setup(options: Partial<ConnectionOptions> = {}) {
     heartbeats: 0,
     problems: [],
     currentTimes: 0,
+    delays: [],
   };
   const connection = new IbConnection(
     {
@@ -59,6 +61,7 @@ async function setup(options: Partial<ConnectionOptions> = {}) {
       timedOut: (kind) => seen.timedOut.push(kind),
       closed: (reason, expected) => seen.closed.push({ reason, expected }),
       problem: (message) => seen.problems.push(message),
+      retrying: (delayMs) => seen.delays.push(delayMs),
     },
   );
   connections.push(connection);
@@ -128,5 +131,25 @@ describe('IbConnection', () => {
     // The owner's listener saw the probes' answers too.
     expect(seen.currentTimes).toBeGreaterThanOrEqual(seen.heartbeats);
     expect(seen.problems).toEqual([]);
+  });
+
+  it('keeps backing off while the owner gives up each stable connection; a lost stable one starts over', async () => {
+    // random 1: every delay is the backoff's ceiling, min·2^n up to max.
+    const { sim, seen, connection } = await setup({ keepaliveMs: 100, random: () => 1 });
+    connection.start();
+    for (let round = 1; round <= 4; round++) {
+      await vi.waitFor(() => expect(seen.ready).toHaveLength(round), { timeout: 5000 });
+      const answered = seen.heartbeats;
+      await vi.waitFor(() => expect(seen.heartbeats).toBeGreaterThan(answered), { timeout: 5000 });
+      // As the sync session does when the ledger cannot be written.
+      connection.reconnect('database write failed');
+    }
+    expect(seen.delays).toEqual([50, 100, 200, 200]);
+    await vi.waitFor(() => expect(seen.ready).toHaveLength(5), { timeout: 5000 });
+    const answered = seen.heartbeats;
+    await vi.waitFor(() => expect(seen.heartbeats).toBeGreaterThan(answered), { timeout: 5000 });
+    sim.dropConnections();
+    await vi.waitFor(() => expect(seen.delays).toHaveLength(5), { timeout: 5000 });
+    expect(seen.delays[4]).toBe(50);
   });
 });

@@ -31,6 +31,8 @@ export interface ConnectionHooks {
   detached?(reason: string): void;
   /** The socket closed, or an attempt failed; `expected` when stop() closed it. */
   closed(reason: string, expected: boolean): void;
+  /** The next attempt starts in `delayMs` (the backoff's choice). */
+  retrying?(delayMs: number): void;
   /** A handler threw, or the socket guard gave up on the stream. */
   problem(message: string): void;
 }
@@ -67,7 +69,12 @@ export class IbConnection {
   private attempts = 0;
   private pacer = new Pacer();
   private readonly heartbeat = new Heartbeat();
-  /** Whether this connection has answered a keepalive; then the backoff starts over. */
+  /**
+   * Whether this connection has answered a keepalive (or, without keepalives, finished the
+   * handshake). When a stable connection is lost the backoff starts over; not when the owner gave
+   * it up with reconnect(): whatever made it do so (a ledger that cannot be written) is probably
+   * still there, and retrying at the minimum delay would hammer the gateway.
+   */
   private stable = false;
   /** Requests handed to stoqey and not yet written to the socket (its limiter may hold some). */
   private inFlight = 0;
@@ -130,7 +137,7 @@ export class IbConnection {
 
   /** Closes the connection (if any) and reconnects after the backoff delay. */
   reconnect(reason: string): void {
-    if (this.running && this.api) this.close(reason);
+    if (this.running && this.api) this.close(reason, true);
   }
 
   /**
@@ -173,9 +180,10 @@ export class IbConnection {
    * Gives up the current connection now instead of waiting for stoqey's 'disconnected': the old
    * client is detached first, so its late events are ignored, then it is closed.
    */
-  private close(reason: string): void {
+  private close(reason: string, givenUp = false): void {
     const api = this.api;
     if (!api) return;
+    if (this.stable && !givenUp) this.backoff.reset();
     this.teardown(reason);
     api.disconnect();
     this.hooks.closed(reason, false);
@@ -211,7 +219,9 @@ export class IbConnection {
     clearTimeout(this.reconnectTimer);
     // The same client id every time: after IB's 326 (id still held by our previous session) the
     // answer is to wait and retry it, not to take another id and leave a ghost behind.
-    this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
+    const delayMs = this.backoff.next();
+    this.hooks.retrying?.(delayMs);
+    this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
   }
 
   /** Resolves once stoqey has written every request handed to it (each request is one message). */
@@ -280,6 +290,7 @@ export class IbConnection {
         return;
       }
       const reason = wasReady ? `${name} connection closed` : `${name} connection failed`;
+      if (this.stable) this.backoff.reset();
       this.teardown(reason);
       this.hooks.closed(reason, false);
       this.scheduleReconnect();
@@ -287,11 +298,8 @@ export class IbConnection {
     this.on(api, EventName.currentTime, () => {
       const rtt = this.heartbeat.answered(performance.now());
       if (rtt === undefined) return;
-      if (!this.stable) {
-        // Handshaken and answering: a stable connection, so the next failure starts from min.
-        this.stable = true;
-        this.backoff.reset();
-      }
+      // Handshaken and answering: a stable connection, so the next loss starts from min.
+      this.stable = true;
       this.hooks.heartbeat?.(rtt);
     });
   }
@@ -304,7 +312,7 @@ export class IbConnection {
     const keepaliveMs = this.options.keepaliveMs;
     if (keepaliveMs === undefined) {
       // Without probes the handshake is the only sign of a working gateway.
-      this.backoff.reset();
+      this.stable = true;
     } else {
       this.keepaliveTimer = setInterval(() => this.keepalive(keepaliveMs), keepaliveMs);
     }

@@ -95,6 +95,12 @@ export function healthCollector(registry: Registry, health: Health, version: str
     'ibkr_store_errors_total',
     'SQLite writes that failed; the event was dropped and the connection re-synced from the gateway.',
   );
+  const storeWritable = gauge(
+    registry,
+    'ibkr_store_writable',
+    'Whether the ledger database accepts writes: 0 from a failed write until a probe write succeeds on the next gateway connection (/readyz answers 503 meanwhile).',
+    [],
+  );
   const build = gauge(
     registry,
     'ibkr_exporter_build_info',
@@ -119,6 +125,7 @@ export function healthCollector(registry: Registry, health: Health, version: str
     farms,
     competing,
     storeErrors,
+    storeWritable,
     build,
   ];
 
@@ -146,6 +153,7 @@ export function healthCollector(registry: Registry, health: Health, version: str
       for (const [farm, connected] of health.farms) farms.set({ farm }, connected ? 1 : 0);
       competing.set(health.competingSession ? 1 : 0);
       storeErrors.inc(health.storeErrors);
+      storeWritable.set(health.storeUp ? 1 : 0);
       build.set({ version }, 1);
     },
   };

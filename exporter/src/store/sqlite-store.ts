@@ -172,6 +172,8 @@ export class SqliteStore implements Store {
         p(`INSERT OR REPLACE INTO account_pnl (account, daily_pnl, unrealized_pnl, realized_pnl, updated_at)
         VALUES (@account, @dailyPnl, @unrealizedPnl, @realizedPnl, @updatedAt)`),
       upsertStream: p(`INSERT OR REPLACE INTO stream_updates (stream, updated_at) VALUES (?, ?)`),
+      probeAdd: p(`INSERT OR REPLACE INTO stream_updates (stream, updated_at) VALUES ('(write probe)', 0)`),
+      probeRemove: p(`DELETE FROM stream_updates WHERE stream = '(write probe)'`),
       backfillWatermark: p(`SELECT requested_at AS t FROM backfill_watermark WHERE id = 1`),
       // Never backwards: a slower, older backfill completing last must not undo a newer one.
       saveBackfillWatermark: p(
@@ -474,9 +476,13 @@ export class SqliteStore implements Store {
   }
 
   ping(): void {
-    // A write lock taken and released: a read-only file fails here, not on the next fill.
-    this.db.exec('BEGIN IMMEDIATE');
-    this.db.exec('ROLLBACK');
+    // A write that reaches the file and leaves nothing behind: a row added and removed in one
+    // committed transaction. A write lock alone (BEGIN IMMEDIATE) passes on a full disk, where
+    // the commit fails; then /readyz would turn ready just to fail on the next fill.
+    this.atomic(() => {
+      this.stmt.probeAdd!.run();
+      this.stmt.probeRemove!.run();
+    });
   }
 
   reconcileRoundTrips(positions: Array<{ account: string; conId: number; quantity: number }>): CurrentTrip[] {
