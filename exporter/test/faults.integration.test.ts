@@ -3,6 +3,7 @@
 // backfill) without losing or doubling a fill.
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
+import { STREAMS } from '../src/domain/types.js';
 import type { Exporter } from '../src/exporter.js';
 import { parseScenario } from '../src/sim/scenario.js';
 import { GatewaySimulator } from '../src/sim/server.js';
@@ -103,33 +104,71 @@ describe('fault injection', () => {
     expect(sim.requests.filter((r) => r.name === 'startApi')).toHaveLength(1);
   });
 
-  it('resubscribes everything after 1100 → 1101 on the same socket', async () => {
+  it('after each of two 1101s cancels every subscription before re-requesting it, and every stream updates', async () => {
     const { sim, exporter } = await start('resubscribe.db');
     await waitState(exporter, 'live');
     // Paced subscriptions may still be on their way after "live"; let the first round finish.
     await vi.waitFor(() => expect(sim.requests.filter((r) => r.name === 'reqPnLSingle')).toHaveLength(3));
-    sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
-    await waitState(exporter, 'degraded');
-    const restoredAt = Date.now();
-    sim.sendError(1101, 'Connectivity between IB and Trader Workstation has been restored - data lost.');
-    const after = (name: string) => sim.requests.filter((r) => r.name === name && r.at >= restoredAt);
-    await vi.waitFor(
-      () => {
-        expect(after('reqPositions')).toHaveLength(1);
-        expect(after('reqExecutions')).toHaveLength(1);
-        expect(after('reqPnL')).toHaveLength(1);
-        expect(after('reqAccountSummary')).toHaveLength(1);
-        expect(
-          after('reqPnLSingle')
-            .map((r) => r.conId)
-            .sort(),
-        ).toEqual([265598, 712345678, 76792991]);
-      },
-      { timeout: 5000 },
-    );
-    // Subscriptions IB dropped are not cancelled (there is nothing to cancel), and the socket stays.
-    expect(after('cancelPnLSingle')).toEqual([]);
-    await waitState(exporter, 'live');
+    await sim.waitForRequest('reqAccountSummary');
+    for (let outage = 1; outage <= 2; outage++) {
+      const before = sim.requests.filter((r) => r.name !== 'reqCurrentTime');
+      const live = (name: string) => before.filter((r) => r.name === name).at(-1)?.reqId;
+      const open = {
+        summary: live('reqAccountSummary'),
+        pnl: live('reqPnL'),
+        pnlSingle: before
+          .filter((r) => r.name === 'reqPnLSingle')
+          .slice(-3)
+          .map((r) => r.reqId),
+      };
+      sim.sendError(1100, 'Connectivity between IB and Trader Workstation has been lost.');
+      await waitState(exporter, 'degraded');
+      const restoredAt = Date.now();
+      sim.sendError(1101, 'Connectivity between IB and Trader Workstation has been restored - data lost.');
+      const after = () => sim.requests.filter((r) => r.at >= restoredAt && r.name !== 'reqCurrentTime');
+      const named = (name: string) => after().filter((r) => r.name === name);
+      await vi.waitFor(
+        () => {
+          expect(named('reqPositions')).toHaveLength(1);
+          expect(named('reqExecutions')).toHaveLength(1);
+          expect(named('reqPnL')).toHaveLength(1);
+          expect(named('reqAccountSummary')).toHaveLength(1);
+          expect(
+            named('reqPnLSingle')
+              .map((r) => r.conId)
+              .sort(),
+          ).toEqual([265598, 712345678, 76792991]);
+        },
+        { timeout: 5000 },
+      );
+      // The subscriptions of before the outage, each cancelled before anything is re-requested.
+      expect(named('cancelAccountSummary').map((r) => r.reqId)).toEqual([open.summary]);
+      expect(named('cancelPnL').map((r) => r.reqId)).toEqual([open.pnl]);
+      expect(
+        named('cancelPnLSingle')
+          .map((r) => r.reqId)
+          .sort(),
+      ).toEqual([...open.pnlSingle].sort());
+      const order: string[] = after().map((r) => r.name);
+      const lastCancel = Math.max(
+        ...['cancelAccountSummary', 'cancelPnL', 'cancelPnLSingle'].map((n) => order.lastIndexOf(n)),
+      );
+      const firstRequest = Math.min(
+        ...['reqAccountSummary', 'reqPnL', 'reqPnLSingle'].map((n) => order.indexOf(n)),
+      );
+      expect(lastCancel).toBeLessThan(firstRequest);
+      await waitState(exporter, 'live');
+      // Every stream delivers again, the account summary included (a third open one would get 322).
+      for (const stream of STREAMS) {
+        await vi.waitFor(
+          () => expect(exporter.health.streams.get(stream)).toBeGreaterThanOrEqual(restoredAt),
+          {
+            timeout: 5000,
+          },
+        );
+      }
+    }
+    expect(exporter.health.errors.get(322)).toBeUndefined();
     expect(sim.requests.filter((r) => r.name === 'startApi')).toHaveLength(1);
   });
 

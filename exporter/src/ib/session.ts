@@ -64,8 +64,12 @@ export interface Session {
   requestAccountSummary(): void;
   subscribePositionPnl(account: string, conId: number): void;
   cancelPositionPnl(account: string, conId: number): void;
-  /** After IB's 1101 the gateway has dropped every subscription: forget them without cancelling. */
-  forgetSubscriptions(): void;
+  /**
+   * Before re-requesting after IB's 1101 ("data lost"): cancels every subscription that went out
+   * and forgets them all. A gateway may keep them alive across the outage, and IB answers a third
+   * open account summary with error 322.
+   */
+  cancelSubscriptions(): void;
 }
 
 export interface SessionOptions {
@@ -91,6 +95,8 @@ export class IbSession implements Session {
   private readonly accountByPnlReqId = new Map<number, string>();
   private summaryReqId?: number;
   private positionsSubscribed = false;
+  /** Subscriptions whose request went out on this connection: only these can be cancelled. */
+  private readonly sent = new Set<number>();
 
   constructor(
     private readonly options: SessionOptions,
@@ -122,20 +128,27 @@ export class IbSession implements Session {
 
   stop(): Promise<void> {
     // Cancel what we subscribed to, so the gateway does not keep streaming to a dead client id.
-    return this.connection.stop('exporter stopping', () => {
-      for (const reqId of this.pnlByReqId.keys()) this.send((a) => a.cancelPnLSingle(reqId));
-      for (const reqId of this.accountByPnlReqId.keys()) this.send((a) => a.cancelPnL(reqId));
-      const summary = this.summaryReqId;
-      if (summary !== undefined) this.send((a) => a.cancelAccountSummary(summary));
-      if (this.positionsSubscribed) this.send((a) => a.cancelPositions());
-    });
+    return this.connection.stop('exporter stopping', () => this.cancelSubscriptions());
+  }
+
+  cancelSubscriptions(): void {
+    const sent = (reqId: number) => this.sent.has(reqId);
+    for (const reqId of [...this.pnlByReqId.keys()].filter(sent)) this.send((a) => a.cancelPnLSingle(reqId));
+    for (const reqId of [...this.accountByPnlReqId.keys()].filter(sent)) this.send((a) => a.cancelPnL(reqId));
+    const summary = this.summaryReqId;
+    if (summary !== undefined && sent(summary)) this.send((a) => a.cancelAccountSummary(summary));
+    if (this.positionsSubscribed) this.send((a) => a.cancelPositions());
+    // Requests still queued check these maps when their turn comes, and so are dropped.
+    this.forgetSubscriptions();
   }
 
   reconnect(reason: string): void {
     this.connection.reconnect(reason);
   }
 
-  forgetSubscriptions(): void {
+  /** The connection's subscriptions are gone with it: forget them without cancelling. */
+  private forgetSubscriptions(): void {
+    this.sent.clear();
     this.pnlByReqId.clear();
     this.pnlReqIdByKey.clear();
     this.accountByPnlReqId.clear();
@@ -145,6 +158,16 @@ export class IbSession implements Session {
 
   private send(request: (api: IBApi) => unknown): void {
     this.connection.send(request);
+  }
+
+  /** Sends a subscription when its turn comes if `wanted()` still holds, and remembers it went out. */
+  private subscribe(reqId: number, wanted: () => boolean, request: (api: IBApi) => void): void {
+    this.send((api) => {
+      if (!wanted()) return false;
+      this.sent.add(reqId);
+      request(api);
+      return true;
+    });
   }
 
   private listen(on: Listen): void {
@@ -220,8 +243,10 @@ export class IbSession implements Session {
 
   requestPositions(): void {
     if (!this.ready) return;
-    this.positionsSubscribed = true;
-    this.send((api) => api.reqPositions());
+    this.send((api) => {
+      this.positionsSubscribed = true;
+      api.reqPositions();
+    });
   }
 
   requestExecutions(sinceMs: number | undefined): number | undefined {
@@ -237,16 +262,21 @@ export class IbSession implements Session {
     const reqId = this.reqId++;
     this.accountByPnlReqId.set(reqId, account);
     // Queued subscriptions check they are still wanted: a 1101 may have forgotten them meanwhile.
-    this.send((api) => this.accountByPnlReqId.has(reqId) && api.reqPnL(reqId, account, ''));
+    this.subscribe(
+      reqId,
+      () => this.accountByPnlReqId.has(reqId),
+      (api) => api.reqPnL(reqId, account, ''),
+    );
   }
 
   requestAccountSummary(): void {
     if (!this.ready || this.summaryReqId !== undefined) return;
     const reqId = this.reqId++;
     this.summaryReqId = reqId;
-    this.send(
-      (api) =>
-        this.summaryReqId === reqId && api.reqAccountSummary(reqId, 'All', ACCOUNT_SUMMARY_TAGS.join(',')),
+    this.subscribe(
+      reqId,
+      () => this.summaryReqId === reqId,
+      (api) => api.reqAccountSummary(reqId, 'All', ACCOUNT_SUMMARY_TAGS.join(',')),
     );
   }
 
@@ -256,7 +286,11 @@ export class IbSession implements Session {
     const reqId = this.reqId++;
     this.pnlByReqId.set(reqId, { account, conId });
     this.pnlReqIdByKey.set(key, reqId);
-    this.send((api) => this.pnlByReqId.has(reqId) && api.reqPnLSingle(reqId, account, '', conId));
+    this.subscribe(
+      reqId,
+      () => this.pnlByReqId.has(reqId),
+      (api) => api.reqPnLSingle(reqId, account, '', conId),
+    );
   }
 
   cancelPositionPnl(account: string, conId: number): void {
@@ -265,6 +299,7 @@ export class IbSession implements Session {
     if (reqId === undefined) return;
     this.pnlReqIdByKey.delete(key);
     this.pnlByReqId.delete(reqId);
-    this.send((api) => api.cancelPnLSingle(reqId));
+    // Not sent yet: its queued request sees it is no longer wanted, and there is nothing to cancel.
+    if (this.sent.delete(reqId)) this.send((api) => api.cancelPnLSingle(reqId));
   }
 }

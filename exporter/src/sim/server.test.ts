@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { EventName } from '@stoqey/ib';
 import type { CommissionReport, Contract, Execution } from '@stoqey/ib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadScenario } from './scenario.js';
 import type { Scenario } from './scenario.js';
 import type { ClientEvent, GatewaySimulator } from './server.js';
@@ -200,6 +200,23 @@ describe('GatewaySimulator with the real @stoqey/ib client (basic.json)', () => 
       [40, ACCOUNT, 'TotalCashValue', '88690.00', 'USD'],
     ]);
     expect(client.errors).toEqual([]);
+  });
+
+  it('keeps account summaries across 1101 and, as IB, answers a third open one with 322', async () => {
+    const sim = await startSim();
+    const client = await connect(sim);
+    const ended = collect<[number]>(client.api, EventName.accountSummaryEnd);
+    client.api.reqAccountSummary(41, 'All', 'NetLiquidation');
+    client.api.reqAccountSummary(42, 'All', 'NetLiquidation');
+    await vi.waitFor(() => expect(ended).toEqual([[41], [42]]));
+    sim.sendError(1101, 'Connectivity between IB and Trader Workstation has been restored - data lost.');
+    const refused = nextEvent(client.api, EventName.error, (_e, code) => code === 322);
+    client.api.reqAccountSummary(43, 'All', 'NetLiquidation');
+    await refused;
+    expect(client.errors.filter((e) => e.code === 322).map((e) => e.reqId)).toEqual([43]);
+    client.api.cancelAccountSummary(41);
+    client.api.reqAccountSummary(44, 'All', 'NetLiquidation');
+    await vi.waitFor(() => expect(ended).toEqual([[41], [42], [44]]));
   });
 
   it('answers reqCurrentTime with epoch seconds from its clock', async () => {

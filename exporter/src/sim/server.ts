@@ -48,6 +48,9 @@ const CONNECT_NOTICES: ReadonlyArray<[number, string]> = [
 ];
 
 const DUPLICATE_CLIENT_ID = 326;
+/** IB keeps at most two account summary subscriptions open per client and refuses a third. */
+const MAX_ACCOUNT_SUMMARIES = 2;
+const TOO_MANY_ACCOUNT_SUMMARIES = 322;
 
 export class GatewaySimulator {
   readonly requests: RecordedRequest[] = [];
@@ -432,6 +435,18 @@ export class GatewaySimulator {
         return;
       case 'reqAccountSummary':
         if (r.reqId === undefined) return;
+        // Subscriptions outlive a 1100/1101 outage (sendError touches none): only a cancel ends one.
+        if (s.summaries.size >= MAX_ACCOUNT_SUMMARIES && !s.summaries.has(r.reqId)) {
+          s.send(
+            msg.errMsg(
+              v,
+              r.reqId,
+              TOO_MANY_ACCOUNT_SUMMARIES,
+              "Error processing request:-'bd' : cause - Maximum number of account summary requests exceeded",
+            ),
+          );
+          return;
+        }
         s.summaries.add(r.reqId);
         for (const m of accountSummaryMessages(this.scenario.accounts, r.reqId, r.tags ?? [])) s.send(m);
         return;

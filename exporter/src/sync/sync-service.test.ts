@@ -32,7 +32,7 @@ function recordingSession() {
     requestAccountSummary: () => undefined,
     subscribePositionPnl: () => undefined,
     cancelPositionPnl: () => undefined,
-    forgetSubscriptions: () => undefined,
+    cancelSubscriptions: () => undefined,
   };
   return { session, backfills };
 }

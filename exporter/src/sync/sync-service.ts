@@ -524,7 +524,7 @@ export class SyncService implements SessionEvents {
   }
 
   private resubscribe(): Awaitable<void> {
-    this.session?.forgetSubscriptions();
+    this.session?.cancelSubscriptions();
     return this.requestEverything();
   }
 
