@@ -1,10 +1,12 @@
 // Each setting of the image, under our name and under the other image's alias, on its way into
 // IBC's config.ini, IBC's arguments and environment, and the JVM options; and every refusal.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env, Run } from '../exporter/test/support/gateway-scripts.js';
 import {
   has,
+  HERE,
   ibcEnv,
   iniSettings,
   lines,
@@ -159,5 +161,60 @@ describe('ib-gateway settings', () => {
     expect(run.output()).toContain(`error: ${message}`);
     expect(run.output()).not.toContain('ss\\word');
     expect(has(run, 'ibc-starts')).toBe(false);
+  });
+});
+
+describe('the settings table of ib-gateway/README.md', () => {
+  const text = (file: string) => readFileSync(join(HERE, file), 'utf8');
+  const readme = text('README.md');
+  const section = readme.slice(
+    readme.indexOf('## Settings'),
+    readme.indexOf('\n## ', readme.indexOf('## Settings') + 1),
+  );
+  const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+  /** variable (and alias) names of the table's first two columns; `X(_FILE)` names both. */
+  const documented = new Set(
+    rows.flatMap((row) =>
+      row
+        .split('|')
+        .slice(1, 3)
+        .flatMap((cell) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)(\(_FILE\))?`/g)])
+        .flatMap((m) => (m[2] ? [m[1]!, `${m[1]}_FILE`] : [m[1]!])),
+    ),
+  );
+  // Image internals (paths, the display, the temporary directory), not settings for users.
+  const INTERNAL = new Set(['IB_GATEWAY_LIB', 'DISPLAY', 'X11_SOCKET_DIR', 'TMPDIR']);
+  const scripts = ['settings.sh', 'vnc.sh', 'healthcheck'].map(text).join('\n');
+  const read = new Set([
+    ...[...scripts.matchAll(/^\s*([A-Z][A-Z0-9_]+)=\$\{\1[:}-]/gm)].map((m) => m[1]!),
+    ...[...scripts.matchAll(/^alias_of ([A-Z0-9_]+) ([A-Z0-9_]+)$/gm)].flatMap((m) => [m[1]!, m[2]!]),
+    ...[...scripts.matchAll(/read_secret ([A-Z0-9_]+)$/gm)].flatMap((m) => [m[1]!, `${m[1]}_FILE`]),
+    ...[...scripts.matchAll(/\$\{([A-Z][A-Z0-9_]+):-/g)].map((m) => m[1]!),
+  ]);
+
+  it('lists every variable the scripts read, with its alias', () => {
+    const missing = [...read].filter((name) => !documented.has(name) && !INTERNAL.has(name));
+    expect(missing).toEqual([]);
+    for (const [name, alias] of [...SETTINGS, ...OTHERS].map(([n, a]) => [n, a] as const)) {
+      const row = rows.find((r) => r.split('|')[1]?.includes(`\`${name}\``));
+      expect(`${name}: ${row?.split('|')[2]?.trim() ?? 'no row'}`).toBe(
+        `${name}: ${alias ? `\`${alias}\`` : ''}`,
+      );
+    }
+  });
+
+  it('lists nothing the scripts do not read', () => {
+    const all = ['settings.sh', 'vnc.sh', 'healthcheck', 'entrypoint.sh'].map(text).join('\n');
+    expect([...documented].filter((name) => !all.includes(name))).toEqual([]);
+  });
+
+  it('gives each setting of the config.ini test its default', () => {
+    for (const [name, , , , fallback] of SETTINGS) {
+      const row = rows.find((r) => r.split('|')[1]?.includes(`\`${name}\``)) ?? '';
+      // A row of two variables (`A` / `B`) gives both defaults the same way.
+      expect(`${name}: ${row.split('|')[3]?.trim()}`).toContain(
+        `${name}: ${fallback === '' ? 'empty' : `\`${fallback}\``}`,
+      );
+    }
   });
 });
