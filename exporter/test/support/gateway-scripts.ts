@@ -42,15 +42,15 @@ for ((i = 1; i <= $#; i++)); do
 done
 mv "$STUB_DIR/x11vnc-password.tmp" "$STUB_DIR/x11vnc-password"
 `,
-  // Per trading mode; ibc-starts, written last, counts the starts of every mode.
+  // Per trading mode; ibc-starts, appended to last (one line per start: both gateways of
+  // TRADING_MODE=both may start at once), counts the starts of every mode.
   ibcstart: `#!/usr/bin/env bash
 for arg; do case $arg in --mode=*) mode=\${arg#--mode=} ;; esac; done
 printf '%s\\n' "$@" >"$STUB_DIR/ibc-args-$mode"
 env >"$STUB_DIR/ibc-env-$mode"
 echo $$ >"$STUB_DIR/ibc-pid-$mode"
 trap 'echo "stopped $mode" >>"$STUB_DIR/ibc-stops"; kill "$s"; exit 0' TERM
-n=$(( $(cat "$STUB_DIR/ibc-starts" 2>/dev/null || echo 0) + 1 ))
-echo "$n" >"$STUB_DIR/ibc-starts"
+echo "$mode" >>"$STUB_DIR/ibc-starts"
 sleep 1000 & s=$!
 wait "$s"
 `,
@@ -148,4 +148,4 @@ export function ibcEnv(run: Run, mode: string): Map<string, string> {
 }
 
 export const started = (run: Run, count = 1) =>
-  waitFor(() => has(run, 'ibc-starts') && Number(read(run, 'ibc-starts')) >= count);
+  waitFor(() => has(run, 'ibc-starts') && lines(run, 'ibc-starts').length >= count);
