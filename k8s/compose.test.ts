@@ -163,6 +163,10 @@ describe('docker-compose.yml rendered by Compose', () => {
     expect(byTarget.has('/home/ibgateway/Jts')).toBe(false);
     expect(env.TWS_PASSWORD_FILE).toBe('/run/secrets/tws_password');
     expect(env.VNC_SERVER_PASSWORD_FILE).toBe('/run/secrets/vnc_password');
+    // Its config.ini, with the password, in memory.
+    expect((gateway as { tmpfs?: string[] }).tmpfs).toEqual([
+      `${env.IBC_INI?.slice(0, env.IBC_INI.lastIndexOf('/'))}:uid=1000,gid=1000,mode=0700`,
+    ]);
   });
 });
 
