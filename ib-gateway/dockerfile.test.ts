@@ -31,8 +31,30 @@ describe('ib-gateway Dockerfile', () => {
     // Both downloads are verified before use, against build arguments.
     expect(scripts).toContain('echo "${IB_GATEWAY_SHA256}  ibgateway.sh" | sha256sum --check --strict -');
     expect(scripts).toContain('echo "${IBC_SHA256}  ibc.zip" | sha256sum --check --strict -');
-    expect(scripts).toContain('IBC/releases/download/${IBC_VERSION}/IBCLinux-${IBC_VERSION}.zip');
+    expect(scripts).toContain('curl -fsSL -o ibgateway.sh "${IB_GATEWAY_URL}"');
+    expect(scripts).toContain('curl -fsSL -o ibc.zip "${IBC_URL}"');
     expect(scripts).not.toMatch(/latest/);
+  });
+
+  it('downloads every pinned version from a source that keeps old versions', () => {
+    // Build arguments, so a rebuild can name any version and its checksum.
+    const declared = ofKeyword(download, 'ARG').map((a) => a.getArgumentsContent()?.split('=')[0]);
+    for (const arg of [
+      'IB_GATEWAY_VERSION',
+      'IB_GATEWAY_SHA256',
+      'IB_GATEWAY_URL',
+      'IBC_VERSION',
+      'IBC_SHA256',
+      'IBC_URL',
+    ])
+      expect(declared).toContain(arg);
+    expect(dockerfile.args.get('IB_GATEWAY_URL')).toBe(
+      'https://github.com/gnzsnz/ib-gateway-docker/releases/download/ibgateway-${IB_GATEWAY_CHANNEL}%40${IB_GATEWAY_VERSION}/ibgateway-${IB_GATEWAY_VERSION}-standalone-linux-x64.sh',
+    );
+    expect(dockerfile.args.get('IB_GATEWAY_CHANNEL')).toBe('stable');
+    expect(dockerfile.args.get('IBC_URL')).toBe(
+      'https://github.com/IbcAlpha/IBC/releases/download/${IBC_VERSION}/IBCLinux-${IBC_VERSION}.zip',
+    );
   });
 
   it('refuses to build without real checksums', () => {
@@ -90,12 +112,21 @@ describe('ib-gateway Dockerfile', () => {
       );
     expect(copies).toEqual([
       ['config.ini.tmpl', '/etc/ib-gateway/config.ini.tmpl'],
+      ['settings.sh', 'alias.sh', '/usr/local/lib/ib-gateway/'],
       ['entrypoint.sh', '/usr/local/bin/ib-gateway-entrypoint'],
       ['healthcheck', '/usr/local/bin/ib-gateway-healthcheck'],
       ['vnc.sh', '/usr/local/bin/ib-gateway-vnc'],
     ]);
-    for (const [source] of copies) expect(existsSync(join(import.meta.dirname, source!))).toBe(true);
+    for (const copy of copies)
+      for (const source of copy.slice(0, -1))
+        expect(existsSync(join(import.meta.dirname, source))).toBe(true);
     const env = envs(runtime);
+    // Where the entrypoint and vnc.sh source settings.sh and alias.sh from.
+    expect(env.get('IB_GATEWAY_LIB')).toBe('/usr/local/lib/ib-gateway');
+    // No TZ or TRADING_MODE in the image: set there, they would clash with TIME_ZONE and the
+    // entrypoint's own defaults.
+    expect(env.has('TZ')).toBe(false);
+    expect(env.has('TRADING_MODE')).toBe(false);
     expect(env.get('CONFIG_TEMPLATE')).toBe('/etc/ib-gateway/config.ini.tmpl');
     // config.ini holds the password: it lives where the manifests mount memory.
     expect(env.get('IBC_INI')).toBe('/run/ibc/config.ini');

@@ -18,11 +18,13 @@ interface Result {
   ms: number;
 }
 
-function healthcheck(port: number, timeoutSeconds = 5): Promise<Result> {
+function healthcheck(port: number | number[], timeoutSeconds = 5): Promise<Result> {
   const started = Date.now();
+  const ports = (Array.isArray(port) ? port : [port]).map(String);
   // stdin is not a pipe: node's pipes are sockets, and bash on a socket stdin reads ~/.bashrc.
-  const child = spawn('bash', [HEALTHCHECK, '127.0.0.1', String(port)], {
-    env: { ...process.env, HEALTHCHECK_TIMEOUT: String(timeoutSeconds) },
+  // The environment is as bare as in either image's container: bash on PATH, nothing else.
+  const child = spawn('bash', [HEALTHCHECK, '127.0.0.1', ...ports], {
+    env: { PATH: process.env.PATH ?? '', HEALTHCHECK_TIMEOUT: String(timeoutSeconds) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -33,6 +35,8 @@ function healthcheck(port: number, timeoutSeconds = 5): Promise<Result> {
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
   });
 }
+
+const serverTime = (result: Result) => /, time (.*)\n/.exec(result.stdout)?.[1] ?? '';
 
 const scenario = (serverVersion: number) =>
   parseScenario({ serverVersion, accounts: [{ id: 'DU1', baseCurrency: 'USD' }], contracts: [] });
@@ -61,7 +65,10 @@ describe('ib-gateway healthcheck', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     // The version comes from the simulator's answer, not from the script.
-    expect(result.stdout).toMatch(/^healthy: server version 176, time \d{8} \d\d:\d\d:\d\d UTC\n$/);
+    expect(result.stdout).toBe(
+      `healthy: 127.0.0.1:${sim.port}: server version 176, time ${serverTime(result)}\n`,
+    );
+    expect(serverTime(result)).toMatch(/^\d{8} \d\d:\d\d:\d\d UTC$/);
   });
 
   it('offers versions up to 187, so a newer gateway answers with 187', async () => {
@@ -82,7 +89,7 @@ describe('ib-gateway healthcheck', () => {
     });
     const result = await healthcheck(port, 1);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('unhealthy: no handshake answer within 1 s\n');
+    expect(result.stderr).toBe(`unhealthy: 127.0.0.1:${port}: no handshake answer within 1 s\n`);
     expect(sockets).toHaveLength(1);
     expect(result.ms).toBeGreaterThanOrEqual(900);
     expect(result.ms).toBeLessThan(4000);
@@ -94,7 +101,7 @@ describe('ib-gateway healthcheck', () => {
     await new Promise((resolve) => server.close(resolve));
     const result = await healthcheck(port);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`unhealthy: cannot connect to 127.0.0.1:${port}\n`);
+    expect(result.stderr).toBe(`unhealthy: 127.0.0.1:${port}: cannot connect\n`);
   });
 
   it('fails when the peer closes the connection mid-handshake', async () => {
@@ -106,6 +113,28 @@ describe('ib-gateway healthcheck', () => {
     cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
     const result = await healthcheck(port);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('unhealthy: connection closed during the handshake\n');
+    expect(result.stderr).toBe(`unhealthy: 127.0.0.1:${port}: connection closed during the handshake\n`);
+  });
+
+  // TRADING_MODE=both, in this image or the other: the live and the paper gateway must answer.
+  it('checks every port it is given: healthy only when each gateway completes the handshake', async () => {
+    const live = await GatewaySimulator.start({ scenario: scenario(176) });
+    const paper = await GatewaySimulator.start({ scenario: scenario(178) });
+    cleanups.push(
+      () => live.stop(),
+      () => paper.stop(),
+    );
+    const result = await healthcheck([live.port, paper.port]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').map((l) => l.replace(/, time .*$/, ''))).toEqual([
+      `healthy: 127.0.0.1:${live.port}: server version 176`,
+      `healthy: 127.0.0.1:${paper.port}: server version 178`,
+      '',
+    ]);
+
+    await paper.stop();
+    const half = await healthcheck([live.port, paper.port]);
+    expect(half.code).toBe(1);
+    expect(half.stderr).toBe(`unhealthy: 127.0.0.1:${paper.port}: cannot connect\n`);
   });
 });

@@ -1,10 +1,11 @@
-// docker-compose.yml: `docker compose config` when the Compose CLI exists (it does not on this
-// project's machines), and in any case the wiring a schema check would not see: mounts of the
-// observability files, the shared restart flag, ports, secrets and health checks.
+// docker-compose.yml: rendered by a real Compose implementation (`docker compose` when the plugin
+// is installed, Debian's docker-compose 1.29 otherwise; .ci/run installs it) for each gateway
+// profile, and the wiring a schema check would not see: mounts of the observability files, the
+// shared restart flag, ports, secrets, health checks and the swap of gateway images.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { pinnedTag } from '../exporter/test/support/dockerfile.js';
 import { hasCommand } from '../exporter/test/support/kustomize.js';
@@ -13,12 +14,16 @@ import { ROOT } from './scripts/manifests.js';
 interface ComposeService {
   image?: string;
   build?: { context: string; args?: Record<string, string> };
+  profiles?: string[];
   environment?: Record<string, string>;
-  volumes?: string[];
+  volumes?: Array<string | { source: string; target: string }>;
   ports?: string[];
   secrets?: string[];
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
+  networks?: Record<string, { aliases?: string[] } | null>;
+  network_mode?: string;
+  entrypoint?: string[];
   user?: string;
   read_only?: boolean;
   cap_drop?: string[];
@@ -27,43 +32,148 @@ interface ComposeService {
 }
 interface Compose {
   services: Record<string, ComposeService>;
-  volumes: Record<string, unknown>;
+  volumes: Record<string, { driver_opts?: Record<string, string> } | null>;
   secrets: Record<string, { file: string }>;
 }
 
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as Compose;
-const service = (name: string): ComposeService => {
-  const found = compose.services[name];
+const service = (name: string, from: Compose = compose): ComposeService => {
+  const found = from.services[name];
   if (found === undefined) throw new Error(`no service ${name}`);
   return found;
 };
 /** host path (or volume) → container path of a service's mounts. */
 const mounts = (s: ComposeService) =>
-  new Map((s.volumes ?? []).map((v) => [v.split(':')[1] ?? '', v.split(':')[0] ?? '']));
+  new Map(
+    (s.volumes ?? []).map((v) =>
+      typeof v === 'string' ? [v.split(':')[1] ?? '', v.split(':')[0] ?? ''] : [v.target, v.source],
+    ),
+  );
 const readYaml = <T>(path: string): T => parse(readFileSync(join(ROOT, path), 'utf8')) as T;
 
-const COMPOSE_CLI = hasCommand('docker', ['compose', 'version']);
-if (!COMPOSE_CLI)
-  process.stderr.write('k8s/compose.test.ts: no `docker compose` CLI; `docker compose config` SKIPPED\n');
+const PROFILES = ['gateway', 'gnzsnz'] as const;
+type Profile = (typeof PROFILES)[number];
+const SHARED = ['alertmanager', 'exporter', 'grafana', 'prometheus'];
+const GATEWAYS: Record<Profile, string[]> = {
+  gateway: ['ib-gateway', 'ib-gateway-vnc'],
+  gnzsnz: ['ib-gateway-gnzsnz', 'ib-gateway-gnzsnz-command'],
+};
 
-describe('docker-compose.yml', () => {
-  it.skipIf(!COMPOSE_CLI)('is accepted by docker compose config', () => {
-    const result = spawnSync(
-      'docker',
-      ['compose', '-f', COMPOSE_FILE, 'config', '--quiet', '--no-interpolate'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+// Debian's 1.29 (what .ci/run installs) renders every service with its `profiles`; the plugin,
+// used where only it exists, leaves out the inactive ones. Both count as `active` below.
+const CLI: string[] | undefined = hasCommand('docker-compose', ['version'])
+  ? ['docker-compose']
+  : hasCommand('docker', ['compose', 'version'])
+    ? ['docker', 'compose']
+    : undefined;
+
+/** `config` of the real Compose, in a bare environment plus `env`; .env is read as users get it. */
+function render(profile: Profile, env: Record<string, string> = {}): Compose {
+  if (CLI === undefined)
+    throw new Error('no Compose CLI: install docker-compose (Debian) or the compose plugin');
+  const [command = '', ...args] = CLI;
+  const result = spawnSync(command, [...args, '-f', COMPOSE_FILE, '--profile', profile, 'config'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return parse(result.stdout) as Compose;
+}
+/** The services a profile runs: those without profiles, and its own. */
+const active = (model: Compose, profile: Profile) =>
+  Object.entries(model.services)
+    .filter(([, s]) => s.profiles === undefined || s.profiles.includes(profile))
+    .map(([name]) => name)
+    .sort();
+
+describe('docker-compose.yml rendered by Compose', () => {
+  const rendered = new Map<Profile, Compose>();
+  beforeAll(() => {
+    for (const profile of PROFILES) rendered.set(profile, render(profile));
+  });
+  const model = (p: Profile) => rendered.get(p) as Compose;
+
+  it.each(PROFILES)('runs the shared services and one gateway with profile %s', (profile) => {
+    expect(active(model(profile), profile)).toEqual([...SHARED, ...GATEWAYS[profile]].sort());
+    // Exactly one active service answers to the host name the exporter connects to.
+    const host = service('exporter', model(profile)).environment?.IBKR_HOST ?? '';
+    const answering = active(model(profile), profile).filter((name) => {
+      const s = service(name, model(profile));
+      return name === host || Object.values(s.networks ?? {}).some((n) => n?.aliases?.includes(host));
+    });
+    expect(answering).toHaveLength(1);
   });
 
+  it('makes this project’s image the default profile, and names the project, in .env', () => {
+    const env = Object.fromEntries(
+      readFileSync(join(ROOT, '.env'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(env).toEqual({ COMPOSE_PROJECT_NAME: 'ibkr-pnl-exporter', COMPOSE_PROFILES: 'gateway' });
+  });
+
+  it('keeps the restart flag file for our gateway, and lets the gnzsnz profile empty it', () => {
+    const exporter = service('exporter', model('gateway')).environment ?? {};
+    expect(exporter.IBKR_GATEWAY_RESTART_FILE).toBe(
+      service('ib-gateway', model('gateway')).environment?.RESTART_FLAG_FILE,
+    );
+    const emptied = render('gnzsnz', { IBKR_GATEWAY_RESTART_FILE: '' });
+    expect(service('exporter', emptied).environment?.IBKR_GATEWAY_RESTART_FILE).toBe('');
+    // The flag's volume is owned by uid 1000 whichever container creates it.
+    expect(model('gateway').volumes['gateway-restart']?.driver_opts).toMatchObject({
+      type: 'tmpfs',
+      device: 'tmpfs',
+    });
+    expect(model('gateway').volumes['gateway-restart']?.driver_opts?.o).toContain('uid=1000');
+  });
+
+  it('wires the gnzsnz image for sync, orders, soft restarts and the handshake health check', () => {
+    const gnzsnz = model('gnzsnz');
+    const gateway = service('ib-gateway-gnzsnz', gnzsnz);
+    const env = gateway.environment ?? {};
+    const exporter = service('exporter', gnzsnz).environment ?? {};
+    expect(gateway.image).toMatch(/^ghcr\.io\/gnzsnz\/ib-gateway:\d+\.\d+\.\d+[a-z]$/);
+    // Same socat port for the trading mode as our image.
+    expect(env.TRADING_MODE).toBe('paper');
+    expect(exporter.IBKR_PORT).toBe('4004');
+    expect(env.TWS_MASTER_CLIENT_ID).toBe(exporter.IBKR_CLIENT_ID);
+    // Its command server reaches the exporter through a socat in the gateway's network namespace.
+    const command = service('ib-gateway-gnzsnz-command', gnzsnz);
+    expect(command.network_mode).toBe('service:ib-gateway-gnzsnz');
+    expect(command.entrypoint).toEqual([
+      'socat',
+      `TCP-LISTEN:${exporter.IBKR_GATEWAY_COMMAND_PORT},fork,reuseaddr`,
+      `TCP:127.0.0.1:${env.IBC_COMMAND_PORT}`,
+    ]);
+    // The start-up hook and the health check: files of this repository, mounted.
+    const byTarget = mounts(gateway);
+    const hookDir = `/home/ibgateway/${env.START_SCRIPTS}`;
+    expect(byTarget.get(`${hookDir}/command-server.sh`)).toBe(
+      join(ROOT, 'k8s/components/gnzsnz-gateway/command-server.sh'),
+    );
+    expect(byTarget.get(`${hookDir}/healthcheck`)).toBe(join(ROOT, 'ib-gateway/healthcheck'));
+    expect(gateway.healthcheck?.test).toEqual(['CMD', 'bash', `${hookDir}/healthcheck`]);
+    // Settings on a volume of their own, nothing over its installation in /home/ibgateway/Jts.
+    expect(Object.keys(gnzsnz.volumes)).toContain(byTarget.get(env.TWS_SETTINGS_PATH ?? ''));
+    expect(byTarget.has('/home/ibgateway/Jts')).toBe(false);
+    expect(env.TWS_PASSWORD_FILE).toBe('/run/secrets/tws_password');
+    expect(env.VNC_SERVER_PASSWORD_FILE).toBe('/run/secrets/vnc_password');
+    // Its config.ini, with the password, in memory.
+    expect((gateway as { tmpfs?: string[] }).tmpfs).toEqual([
+      `${env.IBC_INI?.slice(0, env.IBC_INI.lastIndexOf('/'))}:uid=1000,gid=1000,mode=0700`,
+    ]);
+  });
+});
+
+describe('docker-compose.yml', () => {
   it('runs the whole stack, each service with a health check', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['alertmanager', 'exporter', 'grafana', 'ib-gateway', 'ib-gateway-vnc', 'prometheus'].sort(),
+      [...SHARED, ...GATEWAYS.gateway, ...GATEWAYS.gnzsnz].sort(),
     );
     for (const [name, s] of Object.entries(compose.services)) {
       expect(`${name}: ${s.healthcheck?.test[0]}`).toBe(`${name}: CMD`);
@@ -97,8 +207,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('shares the restart flag file between the exporter and the gateway entrypoint', () => {
-    const flag = service('exporter').environment?.IBKR_GATEWAY_RESTART_FILE ?? '';
-    expect(service('ib-gateway').environment?.RESTART_FLAG_FILE).toBe(flag);
+    // The exporter's value is `${IBKR_GATEWAY_RESTART_FILE-…}`: its default is the gateway's file.
+    const flag = service('ib-gateway').environment?.RESTART_FLAG_FILE ?? '';
+    expect(service('exporter').environment?.IBKR_GATEWAY_RESTART_FILE).toBe(
+      `\${IBKR_GATEWAY_RESTART_FILE-${flag}}`,
+    );
     const dir = flag.slice(0, flag.lastIndexOf('/'));
     const volume = mounts(service('exporter')).get(dir);
     expect(volume).toBeDefined();
@@ -117,8 +230,8 @@ describe('docker-compose.yml', () => {
     expect(service('ib-gateway').environment?.TRADING_MODE).toBe('${TRADING_MODE:-paper}');
     expect(env.IBKR_PORT).toBe('${IBKR_PORT:-4004}');
     expect(env.IBKR_GATEWAY_COMMAND_HOST).toBe('ib-gateway');
-    const entrypoint = readFileSync(join(ROOT, 'ib-gateway', 'entrypoint.sh'), 'utf8');
-    const forward = /COMMAND_FORWARD_PORT=\$\{COMMAND_FORWARD_PORT:-(\d+)\}/.exec(entrypoint)?.[1];
+    const settings = readFileSync(join(ROOT, 'ib-gateway', 'settings.sh'), 'utf8');
+    const forward = /^COMMAND_FORWARD_PORT=\$\{COMMAND_FORWARD_PORT:-(\d+)\}/m.exec(settings)?.[1];
     expect(env.IBKR_GATEWAY_COMMAND_PORT).toBe(forward);
     expect(env.IBKR_API_TOKEN_FILE).toBe('/run/secrets/api_token');
     expect(service('ib-gateway').environment?.TWS_PASSWORD_FILE).toBe('/run/secrets/tws_password');

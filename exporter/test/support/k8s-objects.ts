@@ -34,6 +34,7 @@ export interface Container {
 export interface Volume {
   name: string;
   secret?: { secretName: string; defaultMode?: number; items?: Array<{ key: string; path: string }> };
+  configMap?: { name: string; defaultMode?: number };
   persistentVolumeClaim?: { claimName: string };
   emptyDir?: { medium?: string };
 }
