@@ -11,17 +11,22 @@ import { Health } from './domain/health.js';
 import { Portfolio } from './domain/portfolio.js';
 import { createApp } from './http/app.js';
 import { openApiRouter } from './http/openapi.js';
+import { ordersRouter } from './http/orders-routes.js';
 import { restartRouter } from './http/restart-routes.js';
+import { IbOrderSession } from './ib/order-session.js';
 import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
 import { createMetricsEndpoint } from './metrics/collector.js';
 import { healthCollector } from './metrics/health-collector.js';
+import { ordersCollector } from './metrics/orders-collector.js';
 import { positionCollector } from './metrics/position-collector.js';
 import { restartCollector } from './metrics/restart-collector.js';
-import { createOrders } from './orders/create-orders.js';
+import { OrderService } from './orders/order-service.js';
+import { OrderTracker } from './orders/order-tracker.js';
 import { createRestarter } from './restart/create-restarter.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import type { OrderStore } from './store/order-store.js';
 import type { Store } from './store/store.js';
 import { SyncService } from './sync/sync-service.js';
 
@@ -85,7 +90,12 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   const base = config.ib.baseCurrency;
   // Orders: always routed (a read-only exporter answers 403); the order connection opens only
   // when IBKR_READONLY=false.
-  const orders = createOrders({ config, store: store.orders(), health, registry, logger, now });
+  const orders = wireOrders({ config, store: store.orders(), health, logger, now });
+  const ordersMetrics = ordersCollector(registry, {
+    submitted: () => orders.service.submitted(),
+    openByAccount: () => orders.service.openByAccount(),
+    accounts: () => health.accounts,
+  });
   const metrics = createMetricsEndpoint(
     registry,
     [
@@ -93,7 +103,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
       accountCollector(registry, portfolio, base),
       healthCollector(registry, health, version),
       restartCollector(registry, restarter),
-      orders.collector,
+      ordersMetrics,
     ],
     (collector, error) => logger.error({ err: error, collector }, 'collector failed'),
   );
@@ -108,7 +118,11 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     baseCurrency: base,
     vncUrl: config.gateway.vncUrl,
     syncing: config.ib.autoSync,
-    routers: [restartRouter({ restarter, token: config.api.token }), orders.router, openApiRouter(version)],
+    routers: [
+      restartRouter({ restarter, token: config.api.token }),
+      ordersRouter({ service: orders.service, token: config.api.token }),
+      openApiRouter(version),
+    ],
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.http.port, config.http.host, (error?: Error) =>
@@ -145,6 +159,55 @@ export async function startExporter(config: Config, options: ExporterOptions = {
         logger.info('exporter stopped');
       })();
       return stopping;
+    },
+  };
+}
+
+/**
+ * The orders feature: tracker and service on the order store, and the order connection, opened
+ * only when IBKR_READONLY=false and the exporter syncs with a gateway. The routes are mounted
+ * either way, so a read-only exporter answers 403 rather than 404.
+ */
+function wireOrders(deps: {
+  config: Config;
+  store: OrderStore;
+  health: Health;
+  logger: Logger;
+  now: () => number;
+}): { service: OrderService; start(): void; stop(): Promise<void> } {
+  const { config, store, health, logger, now } = deps;
+  const tracker = new OrderTracker({ store, clientId: config.ib.orderClientId, logger, now });
+  const service = new OrderService({
+    store,
+    tracker,
+    readonly: config.ib.readonly,
+    limits: config.orders,
+    // The sync connection must be live too: without it the fills would not reach the ledger.
+    isLive: () => health.gatewayUp && health.serverConnected,
+    logger,
+    now,
+  });
+  let session: IbOrderSession | undefined;
+  if (!config.ib.readonly && config.ib.autoSync) {
+    session = new IbOrderSession(
+      {
+        host: config.ib.host,
+        port: config.ib.port,
+        clientId: config.ib.orderClientId,
+        reconnectMinMs: config.ib.reconnectMinMs,
+        reconnectMaxMs: config.ib.reconnectMaxMs,
+        handshakeTimeoutMs: config.ib.handshakeTimeoutMs,
+        keepaliveMs: config.ib.keepaliveMs,
+      },
+      tracker,
+    );
+    service.attach(session);
+  }
+  return {
+    service,
+    start: () => session?.start(),
+    stop: async () => {
+      await session?.stop();
     },
   };
 }

@@ -1,26 +1,28 @@
 // `npm run demo`: the simulator with the demo scenario and the exporter wired to it, in one
 // process, on an embedded SQLite file, plus Prometheus with the project's rules when `prometheus`
 // is on PATH. Runs until Ctrl-C.
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { startExporter } from '../exporter.js';
 import { loadScenario } from '../sim/scenario.js';
 import { GatewaySimulator } from '../sim/server.js';
+import { demoExporterEnv, loadDemoConfig } from './demo-config.js';
+import type { DemoConfig } from './demo-config.js';
 import { findOnPath, startPrometheus } from './prometheus-launcher.js';
 import type { RunningPrometheus } from './prometheus-launcher.js';
-
-const DEMO_SCENARIO = fileURLToPath(new URL('../sim/scenarios/demo.json', import.meta.url));
 
 /**
  * Prometheus on 9090 (DEMO_PROMETHEUS_PORT), or any free port when that one is taken. It scrapes
  * every 5 s rather than the project's 15 s, so the demo's graphs fill quickly.
  */
-async function startDemoPrometheus(exporterUrl: string): Promise<RunningPrometheus | undefined> {
+async function startDemoPrometheus(
+  exporterUrl: string,
+  demo: DemoConfig,
+): Promise<RunningPrometheus | undefined> {
   if (!findOnPath('prometheus')) return undefined;
   const options = { target: new URL(exporterUrl).host, intervalSeconds: 5 };
   try {
-    return await startPrometheus({ ...options, port: Number(process.env.DEMO_PROMETHEUS_PORT ?? 9090) });
+    return await startPrometheus({ ...options, port: demo.prometheusPort });
   } catch {
     try {
       return await startPrometheus({ ...options, port: 0 });
@@ -32,27 +34,22 @@ async function startDemoPrometheus(exporterUrl: string): Promise<RunningPromethe
 }
 
 async function main(): Promise<void> {
-  const scenario = await loadScenario(process.env.DEMO_SCENARIO ?? DEMO_SCENARIO);
-  const sim = await GatewaySimulator.start({ scenario, port: Number(process.env.DEMO_SIM_PORT ?? 0) });
-  let config;
+  let demo;
   try {
-    config = loadConfig({
-      IBKR_DB_PATH: 'data/demo.db',
-      IBKR_LOG_LEVEL: 'warn',
-      ...process.env,
-      IBKR_HOST: sim.host,
-      IBKR_PORT: String(sim.port),
-    });
+    demo = loadDemoConfig(process.env);
   } catch (error) {
-    await sim.stop();
     if (error instanceof ConfigError) {
       console.error(`demo: ${error.message}`);
       process.exit(2);
     }
     throw error;
   }
+  const scenario = await loadScenario(demo.scenario);
+  const sim = await GatewaySimulator.start({ scenario, port: demo.simPort });
+  // Checked above with a placeholder address; only the simulator's port is new here.
+  const config = loadConfig(demoExporterEnv(process.env, sim.host, sim.port));
   const exporter = await startExporter(config, { logger: pino({ level: config.logLevel }) });
-  const prometheus = await startDemoPrometheus(exporter.url);
+  const prometheus = await startDemoPrometheus(exporter.url, demo);
 
   console.log(`IB Gateway simulator  ${sim.host}:${sim.port}  (scenario ${scenario.description ?? 'demo'})`);
   console.log(`database              ${config.dbPath}`);

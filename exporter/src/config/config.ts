@@ -21,7 +21,7 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const int = (fallback: number | undefined, min: number, max: number) =>
+export const int = (fallback: number | undefined, min: number, max: number) =>
   z
     .string()
     .optional()
@@ -82,7 +82,7 @@ const token = () =>
       .optional(),
   );
 
-const text = (fallback: string) =>
+export const text = (fallback: string) =>
   z
     .string()
     .optional()

@@ -1,78 +1,80 @@
-// Placing, tracking and cancelling orders. Every rejection happens before anything is sent to
-// the gateway; the row is written and placeOrder sent in the same synchronous step, so neither a
-// concurrent retry nor a crash can place an idempotency key's order twice.
+// Placing and cancelling orders, with idempotency. Every rejection happens before anything is
+// sent to the gateway; the row is written and placeOrder sent in the same synchronous step, so
+// neither a concurrent retry nor a crash can place an idempotency key's order twice. Rejections
+// are OrderErrors with a reason; the HTTP layer decides what they look like on the wire.
 import { randomUUID } from 'node:crypto';
 import Big from 'big.js';
 import type { Logger } from 'pino';
-import type { CommissionRecord, ExecutionRecord } from '../domain/types.js';
-import { HttpError } from '../http/http-error.js';
-import type {
-  ContractMatch,
-  OpenOrderUpdate,
-  OrderGateway,
-  OrderSessionEvents,
-  OrderStatusUpdate,
-} from '../ib/order-session.js';
-import { GatewayNotLiveError, LookupTimeoutError } from '../ib/order-session.js';
 import { isTerminalStatus } from '../domain/order-status.js';
+import type { ContractMatch, OrderGateway } from '../ib/order-session.js';
+import { GatewayNotLiveError, LookupTimeoutError } from '../ib/order-session.js';
 import { DuplicateKeyError } from '../store/order-store.js';
-import type { OrderRow, OrderStore, StatusChange } from '../store/order-store.js';
-import type { FieldProblem, OrderRequest } from './order-schema.js';
+import type { OrderRow, OrderStore } from '../store/order-store.js';
+import {
+  checkLimits,
+  checkNotional,
+  chooseAccount,
+  knownMultiplier,
+  singleContract,
+} from './order-checks.js';
+import type { OrderLimits } from './order-checks.js';
+import { OrderError } from './order-error.js';
+import type { OrderRequest } from './order-schema.js';
 import { bodyHash, fieldProblems, idempotencyKeySchema, orderRequestSchema } from './order-schema.js';
+import type { OrderTracker } from './order-tracker.js';
 import { orderView } from './order-view.js';
+import type { OrderView } from './order-view.js';
 
 export type SubmitResult = 'placed' | 'rejected' | 'failed';
 
-/** IB codes bound to an order that are not a rejection of it. */
-const ORDER_NOTICES: ReadonlySet<number> = new Set([
-  202, // "Order Canceled - reason:": the confirmation of our cancel
-  399, // order message warnings ("will not be placed at the exchange until …")
-  2109, // "Outside Regular Trading Hours" attribute ignored
-  2148, // order-related informational notices
-]);
-
 export interface OrderServiceOptions {
   store: OrderStore;
+  /** Applies the gateway's events to the store; the service waits on it for acknowledgements. */
+  tracker: OrderTracker;
   readonly: boolean;
-  limits: { maxQuantity?: number; maxNotional?: number };
+  limits: OrderLimits;
   /** Whether the gateway is live for orders (the sync connection's health as well as ours). */
   isLive: () => boolean;
   logger: Logger;
   now?: () => number;
-  /** How long POST waits for the gateway to acknowledge an order or a cancel. */
+  /** How long submit and cancel wait for the gateway to acknowledge an order or a cancel. */
   ackTimeoutMs?: number;
   lookupTimeoutMs?: number;
 }
 
-export interface Answer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
+/** What submit did: placed (acknowledged by the gateway within the wait, or not yet), or replayed. */
+export type SubmitOutcome =
+  { kind: 'placed'; acknowledged: boolean; order: OrderView } | { kind: 'replayed'; order: OrderView };
+
+/** What cancel did: IB reported the order cancelled, or not yet. */
+export interface CancelOutcome {
+  kind: 'cancelled' | 'pending';
+  order: OrderView;
 }
 
 interface Placement {
   hash: string;
-  promise: Promise<Answer>;
+  promise: Promise<SubmitOutcome>;
 }
 
 type SubmittedKey = `${'BUY' | 'SELL'}|${'MKT' | 'LMT'}|${SubmitResult}`;
 
-export class OrderService implements OrderSessionEvents {
+export class OrderService {
   private readonly store: OrderStore;
+  private readonly tracker: OrderTracker;
   private readonly now: () => number;
   private readonly audit: Logger;
   private readonly ackTimeoutMs: number;
   private readonly lookupTimeoutMs: number;
   /** Submissions under way, by idempotency key: a concurrent retry waits for the first. */
   private readonly inflight = new Map<string, Placement>();
-  /** Waiters for the gateway's next word on an order (its id in our table). */
-  private readonly waiters = new Map<string, Set<() => void>>();
   private readonly submittedCounts = new Map<SubmittedKey, number>();
   /** Absent when the order connection is not opened (read-only, or no gateway sync). */
   private gateway?: OrderGateway;
 
   constructor(private readonly options: OrderServiceOptions) {
     this.store = options.store;
+    this.tracker = options.tracker;
     this.now = options.now ?? Date.now;
     this.audit = options.logger.child({ audit: 'order' });
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
@@ -92,21 +94,22 @@ export class OrderService implements OrderSessionEvents {
     return this.store.openByAccount();
   }
 
-  // ---- POST /orders ---------------------------------------------------------------------------
+  // ---- submit ---------------------------------------------------------------------------------
 
-  async submit(body: unknown, headerKey: string | undefined): Promise<Answer> {
+  /** Validates and places an order; `headerKey` is the Idempotency-Key, if the caller sent one. */
+  async submit(body: unknown, headerKey: string | undefined): Promise<SubmitOutcome> {
     const side = pick(body, 'side', ['BUY', 'SELL'] as const);
     // order_type defaults to MKT only when it is left out; a wrong one is not an order type.
     const type =
       isObject(body) && body.order_type === undefined
         ? 'MKT'
         : pick(body, 'order_type', ['MKT', 'LMT'] as const);
-    const refuse = (error: HttpError): never => {
+    const refuse = (error: OrderError): never => {
       this.count(side, type, 'rejected');
       this.audit.info(
         {
           outcome: 'rejected',
-          status: error.status,
+          rejection: error.reason,
           reason: error.message,
           details: error.details,
           order: summary(body),
@@ -115,14 +118,21 @@ export class OrderService implements OrderSessionEvents {
       );
       throw error;
     };
-    if (this.options.readonly) refuse(new HttpError(403, 'orders are disabled: IBKR_READONLY=true'));
+    if (this.options.readonly) refuse(new OrderError('disabled', 'orders are disabled: IBKR_READONLY=true'));
     const parsed = orderRequestSchema.safeParse(body);
-    if (!parsed.success) refuse(new HttpError(422, 'invalid order', fieldProblems(parsed.error)));
+    if (!parsed.success) {
+      refuse(new OrderError('invalid', 'invalid order', { details: fieldProblems(parsed.error) }));
+    }
     const request = (parsed as { data: OrderRequest }).data;
     if (headerKey !== undefined) {
       const key = idempotencyKeySchema.safeParse(headerKey);
-      if (!key.success)
-        refuse(new HttpError(422, 'invalid order', fieldProblems(key.error, 'Idempotency-Key')));
+      if (!key.success) {
+        refuse(
+          new OrderError('invalid', 'invalid order', {
+            details: fieldProblems(key.error, 'Idempotency-Key'),
+          }),
+        );
+      }
     }
     const key = headerKey ?? request.client_order_id;
     const hash = bodyHash(request);
@@ -131,12 +141,22 @@ export class OrderService implements OrderSessionEvents {
     const running = this.inflight.get(key);
     if (running) {
       if (running.hash !== hash) refuse(conflict());
-      const answer = await running.promise;
-      this.audit.info(
-        { outcome: 'replayed', idempotency_key: key, status: answer.status },
-        'order retry answered',
-      );
-      return answer;
+      try {
+        const outcome = await running.promise;
+        this.audit.info(
+          { outcome: 'replayed', idempotency_key: key, result: outcome.kind },
+          'order retry answered',
+        );
+        return outcome;
+      } catch (error) {
+        if (error instanceof OrderError) {
+          this.audit.info(
+            { outcome: 'replayed', idempotency_key: key, rejection: error.reason },
+            'order retry answered',
+          );
+        }
+        throw error;
+      }
     }
     const existing = this.store.byKey(key);
     if (existing) return this.replay(existing, hash, refuse);
@@ -149,26 +169,24 @@ export class OrderService implements OrderSessionEvents {
     }
   }
 
-  private replay(existing: OrderRow, hash: string, refuse: (error: HttpError) => never): Answer {
+  private replay(existing: OrderRow, hash: string, refuse: (error: OrderError) => never): SubmitOutcome {
     if (existing.bodyHash !== hash) refuse(conflict());
     this.audit.info(
       { outcome: 'replayed', id: existing.id, idempotency_key: existing.idempotencyKey },
       'order retry answered',
     );
-    return { status: 200, body: this.view(existing), headers: { 'Idempotent-Replayed': 'true' } };
+    return { kind: 'replayed', order: this.view(existing) };
   }
 
-  private async place(request: OrderRequest, key: string | undefined, hash: string): Promise<Answer> {
-    const { maxQuantity, maxNotional } = this.options.limits;
-    const fail = (status: number, message: string, details?: FieldProblem[]): never => {
-      const error = new HttpError(status, message, details);
+  private async place(request: OrderRequest, key: string | undefined, hash: string): Promise<SubmitOutcome> {
+    const fail = (error: OrderError): never => {
       this.count(request.side, request.order_type, 'rejected');
       this.audit.info(
         {
           outcome: 'rejected',
-          status,
-          reason: message,
-          details,
+          rejection: error.reason,
+          reason: error.message,
+          details: error.details,
           idempotency_key: key,
           order: summary(request),
         },
@@ -176,39 +194,26 @@ export class OrderService implements OrderSessionEvents {
       );
       throw error;
     };
-    if (maxQuantity !== undefined && request.qty > maxQuantity) {
-      fail(422, 'order above the limits', [
-        { field: 'qty', message: `must be at most ${maxQuantity} (IBKR_MAX_ORDER_QUANTITY)` },
-      ]);
-    }
-    if (maxNotional !== undefined && request.order_type === 'MKT') {
-      fail(422, 'order above the limits', [
-        {
-          field: 'order_type',
-          message: 'a MKT order has no price to check against IBKR_MAX_ORDER_NOTIONAL; send a LMT order',
-        },
-      ]);
-    }
-    // Checked before the lookup when the multiplier is known (stocks: 1), so a plain order above
-    // the limit sends nothing at all; and again with the contract's own multiplier.
-    const checkNotional = (multiplier: number | undefined) => {
-      if (maxNotional === undefined || request.price === undefined || multiplier === undefined) return;
-      const notional = new Big(String(request.qty)).times(String(request.price)).times(String(multiplier));
-      if (notional.gt(String(maxNotional))) {
-        fail(422, 'order above the limits', [
-          {
-            field: 'price',
-            message: `qty × price × multiplier = ${notional.toFixed()} is above ${maxNotional} (IBKR_MAX_ORDER_NOTIONAL)`,
-          },
-        ]);
+    /** Runs a check; its OrderError is audited and counted as a rejection. */
+    const checked = <T>(check: () => T): T => {
+      try {
+        return check();
+      } catch (error) {
+        if (error instanceof OrderError) fail(error);
+        throw error;
       }
     };
-    checkNotional(request.sec_type === 'STK' ? 1 : request.multiplier);
+    const { maxNotional } = this.options.limits;
+    checked(() => checkLimits(request, this.options.limits));
+    // Checked before the lookup when the multiplier is known (stocks: 1), so a plain order above
+    // the limit sends nothing at all; and again with the contract's own multiplier.
+    checked(() => checkNotional(request, maxNotional, knownMultiplier(request)));
     const gateway = this.gateway;
-    const notLive = () => fail(503, 'gateway not live: orders need a connected, logged-in gateway');
+    const notLive = () =>
+      fail(new OrderError('not_live', 'gateway not live: orders need a connected, logged-in gateway'));
     if (!gateway || !gateway.live || !this.options.isLive()) notLive();
     const live = gateway as OrderGateway;
-    const account = this.account(request, live.accounts, fail);
+    const account = checked(() => chooseAccount(request.account, live.accounts));
 
     let matches: ContractMatch[] = [];
     try {
@@ -227,26 +232,13 @@ export class OrderService implements OrderSessionEvents {
       );
     } catch (error) {
       if (error instanceof LookupTimeoutError || error instanceof GatewayNotLiveError)
-        fail(503, error.message);
-      fail(503, `contract lookup failed: ${(error as Error).message}`);
+        fail(new OrderError('not_live', error.message, { cause: error }));
+      fail(
+        new OrderError('not_live', `contract lookup failed: ${(error as Error).message}`, { cause: error }),
+      );
     }
-    const described = `${request.sec_type} ${request.symbol} on ${request.exchange} in ${request.currency}`;
-    if (matches.length === 0) {
-      fail(422, 'unknown contract', [{ field: 'symbol', message: `no contract found for ${described}` }]);
-    }
-    if (matches.length > 1) {
-      const ids = matches
-        .slice(0, 5)
-        .map((m) => `${m.conId}${m.primaryExchange ? ` (${m.primaryExchange})` : ''}`);
-      fail(422, 'ambiguous contract', [
-        {
-          field: 'symbol',
-          message: `${matches.length} contracts match ${described}: ${ids.join(', ')}; narrow it with exchange, expiry, strike, right or multiplier`,
-        },
-      ]);
-    }
-    const contract = matches[0]!;
-    checkNotional(contract.multiplier);
+    const contract = checked(() => singleContract(request, matches));
+    checked(() => checkNotional(request, maxNotional, contract.multiplier));
     // The lookup took time: the connection may have gone meanwhile.
     if (!live.live || !this.options.isLive()) notLive();
 
@@ -297,10 +289,10 @@ export class OrderService implements OrderSessionEvents {
       this.store.applyChange(id, { source: 'error', status: 'Inactive', message }, this.now());
       this.count(request.side, request.order_type, 'failed');
       this.audit.info({ outcome: 'failed', id, idempotency_key: key, reason: message }, 'order failed');
-      throw new HttpError(503, 'gateway not live: the order was not sent', undefined, { cause: error });
+      throw new OrderError('not_live', 'gateway not live: the order was not sent', { cause: error });
     }
 
-    const acked = await this.waitFor(id, (o) => o.status !== 'PendingSubmit', this.ackTimeoutMs);
+    const acked = await this.tracker.waitFor(id, (o) => o.status !== 'PendingSubmit', this.ackTimeoutMs);
     const now = this.store.get(id)!;
     const result: SubmitResult = now.status === 'Inactive' ? 'failed' : 'placed';
     this.count(request.side, request.order_type, result);
@@ -320,71 +312,59 @@ export class OrderService implements OrderSessionEvents {
       result === 'placed' ? 'order placed' : 'order failed at the gateway',
     );
     if (result === 'failed') {
-      return {
-        status: 422,
-        body: { error: `rejected by the gateway: ${now.lastError ?? now.status}`, order: this.view(now) },
-      };
+      throw new OrderError('gateway_rejected', `rejected by the gateway: ${now.lastError ?? now.status}`, {
+        order: this.view(now),
+      });
     }
-    return { status: acked ? 201 : 202, body: this.view(now) };
+    return { kind: 'placed', acknowledged: acked, order: this.view(now) };
   }
 
-  private account(
-    request: OrderRequest,
-    managed: readonly string[],
-    fail: (s: number, m: string, d?: FieldProblem[]) => never,
-  ): string {
-    if (request.account !== undefined) {
-      if (!managed.includes(request.account)) {
-        fail(422, 'invalid order', [
-          { field: 'account', message: `is not managed by this gateway (managed: ${managed.join(', ')})` },
-        ]);
-      }
-      return request.account;
-    }
-    if (managed.length === 1) return managed[0]!;
-    return fail(422, 'invalid order', [
-      {
-        field: 'account',
-        message: `is required: the gateway manages ${managed.length} accounts (${managed.join(', ')})`,
-      },
-    ]);
-  }
+  // ---- list, get, cancel ------------------------------------------------------------------------
 
-  // ---- GET /orders, GET /orders/:id, POST /orders/:id/cancel ------------------------------------
-
-  list(query: { status?: string; limit: number }): unknown[] {
+  /** Orders, newest first; status 'open' means every order not in a terminal state. */
+  list(query: { status?: string; limit: number }): OrderView[] {
     const open = query.status === 'open';
     return this.store
       .list({ status: open ? undefined : query.status, open, limit: query.limit })
       .map((row) => orderView(row));
   }
 
-  get(id: string): unknown {
+  get(id: string): OrderView {
     const row = this.store.get(id);
-    if (!row) throw new HttpError(404, `no order ${id}`);
+    if (!row) throw new OrderError('not_found', `no order ${id}`);
     return this.view(row);
   }
 
-  async cancel(id: string): Promise<Answer> {
-    const reject = (status: number, message: string): never => {
-      this.audit.info({ outcome: 'cancel_rejected', id, status, reason: message }, 'order cancel rejected');
-      throw new HttpError(status, message);
+  async cancel(id: string): Promise<CancelOutcome> {
+    const reject = (error: OrderError): never => {
+      this.audit.info(
+        { outcome: 'cancel_rejected', id, rejection: error.reason, reason: error.message },
+        'order cancel rejected',
+      );
+      throw error;
     };
-    if (this.options.readonly) reject(403, 'orders are disabled: IBKR_READONLY=true');
-    const row = this.store.get(id) ?? reject(404, `no order ${id}`);
-    if (isTerminalStatus(row.status)) reject(409, `order is ${row.status}: nothing to cancel`);
+    if (this.options.readonly) reject(new OrderError('disabled', 'orders are disabled: IBKR_READONLY=true'));
+    const row = this.store.get(id) ?? reject(new OrderError('not_found', `no order ${id}`));
+    if (isTerminalStatus(row.status)) {
+      reject(new OrderError('finished', `order is ${row.status}: nothing to cancel`));
+    }
     const gateway = this.gateway;
     if (!gateway || !gateway.live || !this.options.isLive()) {
-      reject(503, 'gateway not live: orders need a connected, logged-in gateway');
+      reject(new OrderError('not_live', 'gateway not live: orders need a connected, logged-in gateway'));
     }
     if (row.clientId !== gateway!.clientId) {
-      reject(409, `order was placed with client id ${row.clientId}; only that client id can cancel it`);
+      reject(
+        new OrderError(
+          'wrong_client',
+          `order was placed with client id ${row.clientId}; only that client id can cancel it`,
+        ),
+      );
     }
     const at = this.now();
     this.store.applyChange(id, { source: 'cancel', status: row.status, message: 'cancel requested' }, at);
     gateway!.cancelOrder(row.ibOrderId);
     const errorsBefore = row.lastError;
-    await this.waitFor(
+    await this.tracker.waitFor(
       id,
       (o) => isTerminalStatus(o.status) || o.lastError !== errorsBefore,
       this.ackTimeoutMs,
@@ -395,127 +375,18 @@ export class OrderService implements OrderSessionEvents {
       'order cancel sent',
     );
     if (!isTerminalStatus(now.status) && now.lastError !== errorsBefore && now.lastError !== undefined) {
-      return {
-        status: 409,
-        body: { error: `the gateway refused the cancel: ${now.lastError}`, order: this.view(now) },
-      };
+      throw new OrderError('cancel_refused', `the gateway refused the cancel: ${now.lastError}`, {
+        order: this.view(now),
+      });
     }
     return {
-      status: now.status === 'Cancelled' || now.status === 'ApiCancelled' ? 200 : 202,
-      body: this.view(now),
+      kind: now.status === 'Cancelled' || now.status === 'ApiCancelled' ? 'cancelled' : 'pending',
+      order: this.view(now),
     };
   }
 
-  private view(row: OrderRow): unknown {
+  private view(row: OrderRow): OrderView {
     return orderView(row, this.store.history(row.id), this.store.fills(row.id));
-  }
-
-  // ---- gateway events (OrderSessionEvents) ----------------------------------------------------
-
-  ready(accounts: string[]): void {
-    this.options.logger.info({ accounts }, 'order connection ready');
-  }
-
-  closed(reason: string): void {
-    this.options.logger.warn({ reason }, 'order connection closed');
-  }
-
-  openOrder(update: OpenOrderUpdate): void {
-    const row = this.find(update.orderId, update.permId);
-    if (row) this.change(row, { source: 'openOrder', status: update.status, permId: update.permId });
-  }
-
-  orderStatus(update: OrderStatusUpdate): void {
-    const row = this.find(update.orderId, update.permId);
-    if (!row) return;
-    this.change(row, {
-      source: 'orderStatus',
-      status: update.status,
-      filled: update.filled,
-      remaining: update.remaining,
-      avgFillPrice: update.avgFillPrice,
-      permId: update.permId,
-    });
-  }
-
-  orderError(orderId: number, code: number, message: string): void {
-    const row = this.find(orderId, undefined);
-    if (!row) {
-      this.options.logger.warn({ ib_order_id: orderId, code, message }, 'IB error for an unknown order id');
-      return;
-    }
-    const text = `${code}: ${message}`;
-    if (ORDER_NOTICES.has(code)) {
-      this.options.logger.info({ id: row.id, code, message }, 'order notice');
-      return;
-    }
-    // Before the gateway accepted it, an error is the order's rejection; later (a refused cancel,
-    // say) it only annotates the order.
-    const status = row.status === 'PendingSubmit' ? 'Inactive' : row.status;
-    this.options.logger.warn(
-      { id: row.id, ib_order_id: orderId, code, message },
-      'order error from the gateway',
-    );
-    this.change(row, { source: 'error', status, message: text });
-  }
-
-  execution(execution: ExecutionRecord): void {
-    const gateway = this.gateway;
-    const byId =
-      execution.orderId !== undefined && gateway
-        ? this.store.byIbOrderId(gateway.clientId, execution.orderId)
-        : undefined;
-    const row = byId ?? (execution.permId !== undefined ? this.store.byPermId(execution.permId) : undefined);
-    if (!row) return;
-    if (this.store.recordFill(row.id, execution)) this.notify(row.id);
-  }
-
-  commission(report: CommissionRecord): void {
-    this.store.recordCommission(report);
-  }
-
-  notice(code: number, message: string): void {
-    this.options.logger.debug({ code, message }, 'order connection notice');
-  }
-
-  private find(orderId: number, permId: number | undefined): OrderRow | undefined {
-    if (permId !== undefined && permId > 0) {
-      const byPerm = this.store.byPermId(permId);
-      if (byPerm) return byPerm;
-    }
-    const gateway = this.gateway;
-    return gateway ? this.store.byIbOrderId(gateway.clientId, orderId) : undefined;
-  }
-
-  private change(row: OrderRow, change: StatusChange): void {
-    if (this.store.applyChange(row.id, change, this.now())) this.notify(row.id);
-  }
-
-  // ---- waiting for the gateway ------------------------------------------------------------------
-
-  private notify(id: string): void {
-    for (const wake of this.waiters.get(id) ?? []) wake();
-  }
-
-  /** Resolves true once `done` holds for the stored order, false at the deadline. */
-  private waitFor(id: string, done: (row: OrderRow) => boolean, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const set = this.waiters.get(id) ?? new Set<() => void>();
-      this.waiters.set(id, set);
-      const finish = (result: boolean) => {
-        clearTimeout(timer);
-        set.delete(check);
-        if (set.size === 0) this.waiters.delete(id);
-        resolve(result);
-      };
-      const check = () => {
-        const row = this.store.get(id);
-        if (row && done(row)) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      set.add(check);
-      check();
-    });
   }
 
   private count(
@@ -530,8 +401,8 @@ export class OrderService implements OrderSessionEvents {
   }
 }
 
-function conflict(): HttpError {
-  return new HttpError(409, 'idempotency key already used with a different body');
+function conflict(): OrderError {
+  return new OrderError('key_conflict', 'idempotency key already used with a different body');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
