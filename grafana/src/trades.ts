@@ -31,6 +31,16 @@ const ACCOUNTS = 'account IN ($account)';
 const FILTERS = `${ACCOUNTS} AND symbol IN ($symbol)`;
 const CLOSED = `status = 'closed' AND realized_pnl IS NOT NULL AND $__timeFilter(close_time) AND ${FILTERS}`;
 
+/** A money column of ibkr_daily_realized summed per calendar month (UTC), one series per currency. */
+function perMonth(column: string, label: string): string {
+  return `SELECT date_trunc('month', day::timestamp) AT TIME ZONE 'UTC' AS time,
+  '${label} ' || currency AS metric, sum(${column}) AS value
+FROM ibkr_daily_realized
+WHERE $__timeFilter(day) AND ${ACCOUNTS}
+GROUP BY 1, 2
+ORDER BY 1`;
+}
+
 export const TRADES_SQL = {
   blotter: `SELECT trade_time AS "Time", account AS "Account", symbol AS "Symbol", sec_type AS "Type",
   side AS "Side", qty AS "Qty", price AS "Price", commission AS "Commission", realized_pnl AS "Realized",
@@ -71,18 +81,8 @@ FROM ibkr_daily_realized
 WHERE $__timeFilter(day) AND ${ACCOUNTS}
 GROUP BY 1, 2
 ORDER BY 1`,
-  realizedPerMonth: `SELECT date_trunc('month', day::timestamp) AT TIME ZONE 'UTC' AS time,
-  'Realized ' || currency AS metric, sum(realized_pnl) AS value
-FROM ibkr_daily_realized
-WHERE $__timeFilter(day) AND ${ACCOUNTS}
-GROUP BY 1, 2
-ORDER BY 1`,
-  commissionsPerMonth: `SELECT date_trunc('month', day::timestamp) AT TIME ZONE 'UTC' AS time,
-  'Commissions ' || currency AS metric, sum(commissions) AS value
-FROM ibkr_daily_realized
-WHERE $__timeFilter(day) AND ${ACCOUNTS}
-GROUP BY 1, 2
-ORDER BY 1`,
+  realizedPerMonth: perMonth('realized_pnl', 'Realized'),
+  commissionsPerMonth: perMonth('commissions', 'Commissions'),
 } as const;
 
 export const TRADES_VARIABLES = {
