@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { seriesNames } from '../prometheus/src/promql.js';
 import { PROVISIONED_DATASOURCE_UID } from './src/common.js';
 import { DASHBOARDS, renderDashboards } from './src/dashboards.js';
+import { POSTGRES_TYPE, PROVISIONED_LEDGER_UID } from './src/sql.js';
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
 
@@ -18,7 +19,9 @@ type Panel = {
   fieldConfig?: { overrides?: Array<{ matcher: { id: string; options: string }; properties: unknown[] }> };
 };
 
-const built = DASHBOARDS.map(({ file, build }) => ({ file, dashboard: build() }));
+const built = DASHBOARDS.map(({ file, build, source }) => ({ file, source, dashboard: build() }));
+const onPrometheus = built.filter((d) => d.source === 'prometheus');
+const VARIABLE = { prometheus: '${datasource}', ledger: '${ledger}' } as const;
 const panelsOf = (d: Dashboard) => (d.panels ?? []) as Panel[];
 
 // Money metrics: what the exporter exports in a currency, and the recording rules built on them.
@@ -38,12 +41,13 @@ describe('generated dashboards', () => {
       ['ibkr-portfolio', 'IBKR / Portfolio'],
       ['ibkr-position', 'IBKR / Position'],
       ['ibkr-gateway-health', 'IBKR / Gateway health'],
+      ['ibkr-trades', 'IBKR / Trades & history'],
     ]);
     for (const { dashboard } of built) expect(dashboard.tags).toContain('ibkr');
   });
 
   it('each have a Prometheus datasource variable defaulting to the provisioned uid, and an account variable', () => {
-    for (const { dashboard } of built) {
+    for (const { dashboard } of onPrometheus) {
       const variables = dashboard.templating?.list ?? [];
       const datasource = variables.find((v) => v.name === 'datasource');
       expect(datasource, dashboard.title).toMatchObject({
@@ -57,14 +61,28 @@ describe('generated dashboards', () => {
     }
   });
 
+  it('the ledger dashboard has a PostgreSQL datasource variable defaulting to the provisioned uid, and SQL variables', () => {
+    const ledger = built.filter((d) => d.source === 'ledger');
+    expect(ledger.map((d) => d.dashboard.uid)).toEqual(['ibkr-trades']);
+    const variables = ledger[0]!.dashboard.templating?.list ?? [];
+    expect(variables.find((v) => v.name === 'ledger')).toMatchObject({
+      type: 'datasource',
+      query: POSTGRES_TYPE,
+      current: { value: PROVISIONED_LEDGER_UID },
+    });
+    expect(String(variables.find((v) => v.name === 'account')?.query)).toMatch(
+      /^SELECT DISTINCT account FROM ibkr_trades/,
+    );
+  });
+
   it('query the selected datasource in every panel and target, with unique panel ids', () => {
-    for (const { dashboard } of built) {
+    for (const { dashboard, source } of built) {
       const panels = panelsOf(dashboard);
       expect(new Set(panels.map((p) => p.id)).size, dashboard.title).toBe(panels.length);
       for (const panel of panels.filter((p) => p.type !== 'row')) {
-        expect(panel.datasource?.uid, `${dashboard.title} / ${panel.title}`).toBe('${datasource}');
+        expect(panel.datasource?.uid, `${dashboard.title} / ${panel.title}`).toBe(VARIABLE[source]);
         expect(panel.targets?.length, `${dashboard.title} / ${panel.title}`).toBeGreaterThan(0);
-        for (const target of panel.targets ?? []) expect(target.datasource?.uid).toBe('${datasource}');
+        for (const target of panel.targets ?? []) expect(target.datasource?.uid).toBe(VARIABLE[source]);
       }
     }
   });

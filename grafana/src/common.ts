@@ -31,6 +31,7 @@ export const UID = {
   portfolio: 'ibkr-portfolio',
   position: 'ibkr-position',
   gatewayHealth: 'ibkr-gateway-health',
+  trades: 'ibkr-trades',
 } as const;
 
 export function datasourceVariable(): DatasourceVariableBuilder {

@@ -4,11 +4,18 @@ import { format, resolveConfig } from 'prettier';
 import { gatewayHealth } from './gateway-health.js';
 import { portfolio } from './portfolio.js';
 import { position } from './position.js';
+import { trades } from './trades.js';
 
-export const DASHBOARDS: ReadonlyArray<{ file: string; build: () => Dashboard }> = [
-  { file: 'ibkr-portfolio.json', build: portfolio },
-  { file: 'ibkr-position.json', build: position },
-  { file: 'ibkr-gateway-health.json', build: gatewayHealth },
+/** `source`: Prometheus (the metrics) or the ledger's SQL views on PostgreSQL. */
+export const DASHBOARDS: ReadonlyArray<{
+  file: string;
+  build: () => Dashboard;
+  source: 'prometheus' | 'ledger';
+}> = [
+  { file: 'ibkr-portfolio.json', build: portfolio, source: 'prometheus' },
+  { file: 'ibkr-position.json', build: position, source: 'prometheus' },
+  { file: 'ibkr-gateway-health.json', build: gatewayHealth, source: 'prometheus' },
+  { file: 'ibkr-trades.json', build: trades, source: 'ledger' },
 ];
 
 /**

@@ -99,7 +99,7 @@ export function position(): Dashboard {
     .withPanel(
       stat(
         'Commissions',
-        'Sum over the stored commission reports of this position.',
+        'Sum over the stored commission reports of the current round trip (since the position was last flat).',
         'ibkr_position_commissions',
         'money',
       ),
@@ -118,7 +118,7 @@ export function position(): Dashboard {
     .withPanel(
       stat(
         'Realized PnL',
-        "IB's realized PnL (net of commission) summed over the stored commission reports.",
+        "IB's realized PnL (net of commission) of the current round trip (since the position was last flat); all-time figures are on IBKR / Trades & history.",
         'ibkr_position_realized_pnl',
         'pnl',
       ),

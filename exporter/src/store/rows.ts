@@ -1,5 +1,5 @@
 // Row plumbing shared by the SQLite stores: SQLite's NULL is the domain's "absent" (undefined).
-import type { ContractInfo } from '../domain/types.js';
+import type { ContractInfo, MoneyTotals } from '../domain/types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -19,5 +19,15 @@ export function contractFromRow(row: Row): ContractInfo {
     lastTradeDate: opt(row.last_trade_date as string | null),
     strike: opt(row.strike as number | null),
     right: opt(row.right as 'C' | 'P' | null),
+  };
+}
+
+/** Realized PnL, commissions and report count of a totals row (ledger, round trip or day). */
+export function totalsFromRow(row: Row): MoneyTotals {
+  return {
+    currency: row.currency as string,
+    realizedPnl: row.realized_pnl as string,
+    commissions: row.commissions as string,
+    reports: row.reports as number,
   };
 }

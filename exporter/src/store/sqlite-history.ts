@@ -8,7 +8,7 @@ import { toDecimal } from '../domain/money.js';
 import { carriedQuantity, deriveRoundTrips, stepRoundTrip } from '../domain/round-trips.js';
 import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
 import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
-import { contractFromRow, nul, opt } from './rows.js';
+import { contractFromRow, nul, opt, totalsFromRow } from './rows.js';
 import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
 import type { Row } from './rows.js';
 
@@ -33,15 +33,6 @@ function shapeFromRow(row: Row): TripShape {
     closeTime: opt(row.close_time_ms as number | null),
     quantity: row.quantity as string,
     fills: row.fills as number,
-  };
-}
-
-function totalsFromRow(row: Row): MoneyTotals {
-  return {
-    currency: row.currency as string,
-    realizedPnl: row.realized_pnl as string,
-    commissions: row.commissions as string,
-    reports: row.reports as number,
   };
 }
 

@@ -40,7 +40,7 @@ import type {
   TradeRow,
 } from './store.js';
 import type { CurrentTrip } from '../domain/round-trips.js';
-import { contractFromRow, nul, opt } from './rows.js';
+import { contractFromRow, nul, opt, totalsFromRow } from './rows.js';
 import type { Row } from './rows.js';
 
 function ownerFromRow(row: Row): FillOwner {
@@ -51,14 +51,7 @@ function ownerFromRow(row: Row): FillOwner {
 }
 
 function ledgerFromRow(row: Row): LedgerTotals {
-  return {
-    account: row.account as string,
-    conId: row.con_id as number,
-    currency: row.currency as string,
-    realizedPnl: row.realized_pnl as string,
-    commissions: row.commissions as string,
-    reports: row.reports as number,
-  };
+  return { account: row.account as string, conId: row.con_id as number, ...totalsFromRow(row) };
 }
 
 export interface SqliteStoreOptions {
