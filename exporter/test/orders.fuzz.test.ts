@@ -3,7 +3,7 @@
 // runs in-process against the simulator with its real order connection.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { orderRequestSchema } from '../src/orders/order-schema.js';
+import { orderRequestSchema, parseOrderRequest, sessionRouting } from '../src/orders/order-schema.js';
 import { useRig } from './support/exporter.js';
 import { ACCOUNT, call, placeOrders, startOrdersRig } from './support/orders.js';
 
@@ -11,6 +11,22 @@ const rig = useRig();
 const MAX_QUANTITY = 1000;
 const VALID = { symbol: 'AAPL', qty: 10, side: 'BUY', order_type: 'LMT', price: 150 };
 const FIELDS = Object.keys(orderRequestSchema.shape);
+/** The simulator's default API server version: too old for includeOvernight. */
+const SERVER_VERSION = 176;
+
+/** A valid order in this exporter's or the IBKR PnL Tracker's spellings. */
+const spelled = fc
+  .record(
+    {
+      side: fc.constantFrom('BUY', 'buy', 'Sell', 'SELL', 'sell'),
+      order_type: fc.constantFrom('LMT', 'lmt', 'limit', 'LIMIT', 'Limit'),
+      trading_session: fc.constantFrom('RTH', 'rth', 'EXTENDED', 'extended', 'OVERNIGHT', 'overnight'),
+      outside_rth: fc.boolean(),
+      idempotency_key: fc.stringMatching(/^[a-z0-9-]{1,20}$/),
+    },
+    { requiredKeys: ['side', 'order_type'] },
+  )
+  .map((fields) => ({ ...VALID, ...fields }));
 
 /** Bodies a client could send; the property only keeps those the API must refuse. */
 const anyValue = fc.oneof(
@@ -29,10 +45,19 @@ const badNumber = fc.oneof(
 const body = fc.oneof(
   // Any JSON at all: arrays, strings, numbers, objects of anything.
   fc.jsonValue({ maxDepth: 3 }),
-  // One field with a value of the wrong type or out of range.
+  // One field with a value of the wrong type or out of range, in either spelling.
   fc
-    .tuple(fc.constantFrom(...FIELDS), fc.oneof(anyValue, badNumber))
-    .map(([field, value]) => ({ ...VALID, [field]: value })),
+    .tuple(spelled, fc.constantFrom(...FIELDS), fc.oneof(anyValue, badNumber))
+    .map(([valid, field, value]) => ({ ...valid, [field]: value })),
+  // The tracker's words, misspelled, or sessions that contradict outside_rth.
+  fc
+    .tuple(
+      spelled,
+      fc.constantFrom('side', 'order_type', 'trading_session'),
+      fc.constantFrom('b', 'MKTT', 'ETH'),
+    )
+    .map(([valid, field, value]) => ({ ...valid, [field]: value })),
+  spelled,
   // A required field left out.
   fc.constantFrom('symbol', 'qty', 'side').map((field) => {
     const copy: Record<string, unknown> = { ...VALID };
@@ -65,16 +90,22 @@ const body = fc.oneof(
 );
 
 /** True for a body the API would accept (and then send a contract lookup for). */
-function acceptable(value: unknown): boolean {
-  const parsed = orderRequestSchema.safeParse(value);
+function acceptable(value: unknown, headerKey: string | undefined): boolean {
+  const parsed = parseOrderRequest(value);
   if (!parsed.success) return false;
-  return parsed.data.qty <= MAX_QUANTITY && (parsed.data.account ?? ACCOUNT) === ACCOUNT;
+  const { data } = parsed;
+  const bodyKey = data.idempotency_key;
+  if (headerKey !== undefined && bodyKey !== undefined && bodyKey !== headerKey) return false;
+  if ('field' in sessionRouting(data, SERVER_VERSION)) return false;
+  return data.qty <= MAX_QUANTITY && (data.account ?? ACCOUNT) === ACCOUNT;
 }
 
 const request = fc.oneof(
   {
     weight: 8,
-    arbitrary: body.map((b) => ({ raw: JSON.stringify(b), type: 'application/json', value: b as unknown })),
+    arbitrary: fc
+      .tuple(body, fc.option(fc.stringMatching(/^[a-z0-9-]{1,20}$/), { nil: undefined }))
+      .map(([b, key]) => ({ raw: JSON.stringify(b), type: 'application/json', value: b as unknown, key })),
   },
   // Not JSON, or not declared as JSON.
   {
@@ -84,11 +115,16 @@ const request = fc.oneof(
         fc.string({ maxLength: 60 }),
         fc.constantFrom('application/json', 'text/plain', 'application/xml'),
       )
-      .map(([raw, type]) => ({ raw, type, value: undefined as unknown })),
+      .map(([raw, type]) => ({ raw, type, value: undefined as unknown, key: undefined })),
   },
   {
     weight: 1,
-    arbitrary: body.map((b) => ({ raw: JSON.stringify(b), type: 'text/plain', value: undefined as unknown })),
+    arbitrary: body.map((b) => ({
+      raw: JSON.stringify(b),
+      type: 'text/plain',
+      value: undefined as unknown,
+      key: undefined,
+    })),
   },
 );
 
@@ -99,9 +135,11 @@ describe('POST /orders with generated invalid bodies', () => {
     });
     const statuses = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(request, async ({ raw, type, value }) => {
-        fc.pre(!(type === 'application/json' && acceptable(safeJson(raw) ?? value)));
-        const reply = await call(exporter, 'POST', '/orders', { raw, headers: { 'content-type': type } });
+      fc.asyncProperty(request, async ({ raw, type, value, key }) => {
+        fc.pre(!(type === 'application/json' && acceptable(safeJson(raw) ?? value, key)));
+        const headers: Record<string, string> = { 'content-type': type };
+        if (key !== undefined) headers['idempotency-key'] = key;
+        const reply = await call(exporter, 'POST', '/orders', { raw, headers });
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
         expect(reply.status).toBeGreaterThanOrEqual(400);
         expect(reply.status).toBeLessThan(500);

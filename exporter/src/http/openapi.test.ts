@@ -3,7 +3,7 @@ import { orderRequestSchema } from '../orders/order-schema.js';
 import { openApiDocument } from './openapi.js';
 
 interface JsonSchema {
-  properties: Record<string, { enum?: string[]; default?: unknown }>;
+  properties: Record<string, { enum?: string[]; default?: unknown; pattern?: string }>;
   required: string[];
   additionalProperties: boolean;
 }
@@ -41,8 +41,23 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(orderRequestSchema.shape).sort());
     expect(schema.required.sort()).toEqual(['qty', 'side', 'symbol']);
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.properties.side?.enum).toEqual(['BUY', 'SELL']);
     expect(schema.properties.order_type?.default).toBe('MKT');
     expect(doc.components.schemas.RestartRequest!.properties.mode?.enum).toEqual(['cold', 'soft']);
+  });
+
+  it("accepts the IBKR PnL Tracker's spellings in the documented patterns, as validation does", () => {
+    const { properties } = doc.components.schemas.OrderRequest!;
+    const accepts = (field: string, value: string) => new RegExp(properties[field]!.pattern!).test(value);
+    for (const side of ['BUY', 'buy', 'Sell']) expect(accepts('side', side)).toBe(true);
+    for (const type of ['MKT', 'lmt', 'market', 'Limit']) expect(accepts('order_type', type)).toBe(true);
+    for (const session of ['RTH', 'extended', 'Overnight'])
+      expect(accepts('trading_session', session)).toBe(true);
+    expect(accepts('side', 'bye')).toBe(false);
+    expect(accepts('order_type', 'STP')).toBe(false);
+    expect(Object.keys(properties)).toContain('idempotency_key');
+    // The answer carries the fields a tracker client reads.
+    const order = doc.components.schemas.Order!.properties;
+    expect(Object.keys(order)).toEqual(expect.arrayContaining(['status', 'order_id', 'request_id']));
+    expect(order.side?.enum).toEqual(['BUY', 'SELL']);
   });
 });

@@ -86,7 +86,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             413: error('Body too large'),
             415: error('Not application/json'),
             422: error(
-              'Invalid order, above the limits, unknown or ambiguous contract, or rejected by the gateway',
+              'Invalid order (the Idempotency-Key header and idempotency_key differing included), above the limits, unknown or ambiguous contract, a trading session the gateway cannot route, or rejected by the gateway',
             ),
             503: error('Gateway not live'),
           },

@@ -96,6 +96,11 @@ export class IbConnection {
     return this.isReady;
   }
 
+  /** The API server version the gateway announced on the current, handshaken connection. */
+  get serverVersion(): number | undefined {
+    return this.isReady ? this.api?.serverVersion : undefined;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

@@ -45,6 +45,8 @@ export interface OrderTicket {
   tif: string;
   account: string;
   outsideRth: boolean;
+  /** IB's overnight session too, for a SMART order (API server version 189 and later). */
+  includeOvernight?: boolean;
   /** Shown in TWS and echoed in the order's executions: our order id. */
   orderRef: string;
 }
@@ -86,6 +88,8 @@ export interface OrderGateway {
   /** Handshake done and the gateway connected to IB's servers. */
   readonly live: boolean;
   readonly accounts: readonly string[];
+  /** The gateway's API server version on the current connection; undefined before the handshake. */
+  readonly serverVersion: number | undefined;
   resolveContract(query: ContractQuery, timeoutMs: number): Promise<ContractMatch[]>;
   /** Takes the next order id (the gateway's nextValidId counter); throws when not live. */
   reserveOrderId(): number;
@@ -169,6 +173,10 @@ export class IbOrderSession implements OrderGateway {
     return this.knownAccounts;
   }
 
+  get serverVersion(): number | undefined {
+    return this.connection.serverVersion;
+  }
+
   start(): void {
     this.connection.start();
   }
@@ -218,6 +226,8 @@ export class IbOrderSession implements OrderGateway {
       tif: ticket.tif as Order['tif'],
       account: ticket.account,
       outsideRth: ticket.outsideRth,
+      // Left unset rather than false otherwise: stoqey refuses the field below server version 189.
+      includeOvernight: ticket.includeOvernight ? true : undefined,
       orderRef: ticket.orderRef,
       // An empty transmit field would leave the order unsent in TWS.
       transmit: true,

@@ -9,9 +9,10 @@ import {
 } from './order-checks.js';
 import { OrderError } from './order-error.js';
 import { orderRequestSchema } from './order-schema.js';
+import type { OrderRequest } from './order-schema.js';
 
 const request = (body: Record<string, unknown>) =>
-  orderRequestSchema.parse({ symbol: 'AAPL', qty: 10, side: 'BUY', ...body });
+  orderRequestSchema.parse({ symbol: 'AAPL', qty: 10, side: 'BUY', ...body }) as OrderRequest;
 
 /** The reason and details of the OrderError `check` throws. */
 function rejection(check: () => unknown): { reason: string; fields: string[]; messages: string[] } {

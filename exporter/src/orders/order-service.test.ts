@@ -20,6 +20,7 @@ class FakeGateway implements OrderGateway {
   readonly clientId = CLIENT_ID;
   live = true;
   accounts: string[] = ['DU1'];
+  serverVersion: number | undefined = 176;
   matches: ContractMatch[] = [AAPL];
   lookupError: Error | undefined;
   /** What the gateway does after placeOrder: acknowledge, reject (IB error 201) or stay silent. */
@@ -107,6 +108,33 @@ describe('OrderService', () => {
     gateway = new FakeGateway(tracker);
   });
   afterEach(() => sqlite.close());
+
+  it("takes the tracker's spellings and routes OVERNIGHT with includeOvernight from server version 189", async () => {
+    const orders = service();
+    const overnight = { ...lmt, side: 'buy', order_type: 'limit', trading_session: 'overnight' };
+    expect(await rejection(orders.submit(overnight, undefined))).toEqual({
+      reason: 'invalid',
+      fields: ['trading_session'],
+    });
+    expect(gateway.lookups).toEqual([]);
+    expect(orders.submitted().get('BUY|LMT|rejected')).toBe(1);
+    gateway.serverVersion = 189;
+    expect((await orders.submit(overnight, undefined)).kind).toBe('placed');
+    expect(gateway.placed[0]!.ticket).toMatchObject({
+      action: 'BUY',
+      outsideRth: true,
+      includeOvernight: true,
+    });
+  });
+
+  it('refuses an idempotency_key that differs from the header, naming both, before any lookup', async () => {
+    const orders = service();
+    expect(await rejection(orders.submit({ ...lmt, idempotency_key: 'a-1' }, 'b-1'))).toEqual({
+      reason: 'invalid',
+      fields: ['Idempotency-Key', 'idempotency_key'],
+    });
+    expect(gateway.lookups).toEqual([]);
+  });
 
   it('places an order once, stores it and answers with the acknowledged state', async () => {
     const orders = service();

@@ -19,8 +19,16 @@ import {
 } from './order-checks.js';
 import type { OrderLimits } from './order-checks.js';
 import { OrderError } from './order-error.js';
-import type { OrderRequest } from './order-schema.js';
-import { bodyHash, fieldProblems, idempotencyKeySchema, orderRequestSchema } from './order-schema.js';
+import type { FieldProblem, OrderRequest } from './order-schema.js';
+import {
+  ORDER_TYPE_ALIASES,
+  bodyHash,
+  fieldProblems,
+  idempotencyKeyOf,
+  idempotencyKeySchema,
+  parseOrderRequest,
+  sessionRouting,
+} from './order-schema.js';
 import type { OrderTracker } from './order-tracker.js';
 import { orderView } from './order-view.js';
 import type { OrderView } from './order-view.js';
@@ -119,7 +127,7 @@ export class OrderService {
       throw error;
     };
     if (this.options.readonly) refuse(new OrderError('disabled', 'orders are disabled: IBKR_READONLY=true'));
-    const parsed = orderRequestSchema.safeParse(body);
+    const parsed = parseOrderRequest(body);
     if (!parsed.success) {
       refuse(new OrderError('invalid', 'invalid order', { details: fieldProblems(parsed.error) }));
     }
@@ -134,7 +142,11 @@ export class OrderService {
         );
       }
     }
-    const key = headerKey ?? request.client_order_id;
+    const keyed = idempotencyKeyOf(request, headerKey);
+    if (Array.isArray(keyed)) {
+      refuse(new OrderError('invalid', 'two different idempotency keys', { details: keyed }));
+    }
+    const { key } = keyed as { key: string | undefined };
     const hash = bodyHash(request);
     if (key === undefined) return this.place(request, undefined, hash);
 
@@ -214,6 +226,9 @@ export class OrderService {
     if (!gateway || !gateway.live || !this.options.isLive()) notLive();
     const live = gateway as OrderGateway;
     const account = checked(() => chooseAccount(request.account, live.accounts));
+    const routing = sessionRouting(request, live.serverVersion);
+    if ('field' in routing) fail(new OrderError('invalid', 'invalid order', { details: [routing] }));
+    const { outsideRth, includeOvernight } = routing as Exclude<typeof routing, FieldProblem>;
 
     let matches: ContractMatch[] = [];
     try {
@@ -273,7 +288,8 @@ export class OrderService {
         limitPrice: request.price,
         tif: request.tif,
         account,
-        outsideRth: request.outside_rth,
+        outsideRth,
+        includeOvernight,
         orderRef: request.client_order_id ?? id,
       });
     } catch (error) {
@@ -410,7 +426,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function pick<T extends string>(body: unknown, field: string, allowed: readonly T[]): T | undefined {
-  const value = isObject(body) ? body[field] : undefined;
+  const raw = isObject(body) ? body[field] : undefined;
+  // Spelled as the tracker did (`buy`, `market`): counted like BUY and MKT.
+  const value = typeof raw === 'string' ? (ORDER_TYPE_ALIASES[raw.toUpperCase()] ?? raw.toUpperCase()) : raw;
   return allowed.includes(value as T) ? (value as T) : undefined;
 }
 

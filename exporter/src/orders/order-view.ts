@@ -9,6 +9,8 @@ const time = z.iso.datetime();
 /** The order as the API returns it; the view below is type-checked against it, and /openapi.json shows it. */
 export const orderViewSchema = z.object({
   id: z.string().describe('Our id of the order (a UUID)'),
+  request_id: z.string().describe("The same id, under the IBKR PnL Tracker's name"),
+  order_id: z.number().int().describe("IB's order id (as ib_order_id), under the tracker's name"),
   client_order_id: z.string().nullable(),
   idempotency_key: z.string().nullable(),
   status: z
@@ -71,6 +73,8 @@ export function orderView(row: OrderRow, history?: HistoryRow[], fills?: FillRow
   const request = JSON.parse(row.request) as OrderView['request'];
   return {
     id: row.id,
+    request_id: row.id,
+    order_id: row.ibOrderId,
     client_order_id: orNull(request.client_order_id),
     idempotency_key: orNull(row.idempotencyKey),
     status: row.status,

@@ -69,6 +69,7 @@ export interface SimOrder {
   lmtPrice: number | undefined;
   tif: string;
   outsideRth: boolean;
+  includeOvernight: boolean;
   orderRef: string;
   status: SimOrderStatus;
   filled: number;
@@ -196,7 +197,7 @@ export function openOrder(serverVersion: number, order: SimOrder, c: WireContrac
   if (sv >= V.customerAccount) f.push('');
   if (sv >= V.professionalCustomer) f.push('0');
   if (sv >= V.bondAccruedInterest) f.push('');
-  if (sv >= V.includeOvernight) f.push('0');
+  if (sv >= V.includeOvernight) f.push(bool(order.includeOvernight));
   if (sv >= V.cmeTaggingInOpenOrder) f.push('', ''); // extOperator, manualOrderIndicator
   return f;
 }

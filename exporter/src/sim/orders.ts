@@ -203,6 +203,7 @@ export class OrderDesk {
       lmtPrice: type === 'LMT' ? req.lmtPrice : undefined,
       tif: req.tif || 'DAY',
       outsideRth: req.outsideRth,
+      includeOvernight: req.includeOvernight,
       orderRef: req.orderRef,
       status: req.transmit ? 'Submitted' : 'PreSubmitted',
       filled: 0,

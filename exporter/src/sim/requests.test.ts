@@ -96,6 +96,18 @@ describe('decodeRequest', () => {
     ).toMatchObject(expected);
   });
 
+  it("decodes placeOrder's includeOvernight from the end of the message (server versions 189 and 192+)", () => {
+    const head = ['3', '7', ...Array<string>(40).fill('')];
+    expect(decodeRequest([...head, '1'], { ...ctx, serverVersion: 189 }).order?.includeOvernight).toBe(true);
+    expect(decodeRequest([...head, '1', ''], { ...ctx, serverVersion: 193 }).order?.includeOvernight).toBe(
+      true,
+    );
+    expect(decodeRequest([...head, '0', ''], { ...ctx, serverVersion: 193 }).order?.includeOvernight).toBe(
+      false,
+    );
+    expect(decodeRequest([...head, '1'], { ...ctx, serverVersion: 176 }).order?.includeOvernight).toBe(false);
+  });
+
   it('decodes reqContractDetails', () => {
     const r = decodeRequest(
       ['9', '8', '12', '', 'AAPL', 'OPT', '202612', '200', 'C', '100', 'SMART', '', 'USD', '', '', '0'],

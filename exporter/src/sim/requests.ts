@@ -69,6 +69,8 @@ export interface RequestedOrder {
   orderRef: string;
   transmit: boolean;
   outsideRth: boolean;
+  /** The overnight session flag: sent from server version 189, last but one field from 192 on. */
+  includeOvernight: boolean;
 }
 
 export interface RecordedRequest {
@@ -123,6 +125,9 @@ function contractAt(f: (i: number) => string, at: number): RequestedContract {
 
 /** Server version from which placeOrder has no version field (ORDER_CONTAINER). */
 const ORDER_CONTAINER = 145;
+/** placeOrder ends with includeOvernight from 189, then manualOrderIndicator from 192. */
+const INCLUDE_OVERNIGHT = 189;
+const CME_TAGGING_FIELDS = 192;
 
 /** Decodes one frame's fields. `serverVersion` matters for the layouts that changed with it. */
 export function decodeRequest(
@@ -203,6 +208,9 @@ export function decodeRequest(
           orderRef: f(o + 25),
           transmit: f(o + 26) === '1',
           outsideRth: f(o + 32) === '1',
+          includeOvernight:
+            ctx.serverVersion >= INCLUDE_OVERNIGHT &&
+            fields[fields.length - (ctx.serverVersion >= CME_TAGGING_FIELDS ? 2 : 1)] === '1',
         },
       };
     }
