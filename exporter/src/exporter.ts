@@ -14,6 +14,7 @@ import { openApiRouter } from './http/openapi.js';
 import { ordersRouter } from './http/orders-routes.js';
 import { restartRouter } from './http/restart-routes.js';
 import { IbOrderSession } from './ib/order-session.js';
+import { syncRouter } from './http/sync-routes.js';
 import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
@@ -28,6 +29,7 @@ import { createRestarter } from './restart/create-restarter.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { OrderStore } from './store/order-store.js';
 import type { Store } from './store/store.js';
+import { SyncControl } from './sync/sync-control.js';
 import { SyncService } from './sync/sync-service.js';
 
 export interface Exporter {
@@ -67,22 +69,21 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   );
 
   const sync = new SyncService({ store, portfolio, health, logger, now });
-  let session: Session | undefined;
-  if (config.ib.autoSync) {
-    session = new IbSession(
-      {
-        host: config.ib.host,
-        port: config.ib.port,
-        clientId: config.ib.clientId,
-        reconnectMinMs: config.ib.reconnectMinMs,
-        reconnectMaxMs: config.ib.reconnectMaxMs,
-        keepaliveMs: config.ib.keepaliveMs,
-        handshakeTimeoutMs: config.ib.handshakeTimeoutMs,
-      },
-      sync,
-    );
-    sync.attach(session);
-  }
+  // Built even with IBKR_AUTO_SYNC=false: POST /sync/start may open it later.
+  const session: Session = new IbSession(
+    {
+      host: config.ib.host,
+      port: config.ib.port,
+      clientId: config.ib.clientId,
+      reconnectMinMs: config.ib.reconnectMinMs,
+      reconnectMaxMs: config.ib.reconnectMaxMs,
+      keepaliveMs: config.ib.keepaliveMs,
+      handshakeTimeoutMs: config.ib.handshakeTimeoutMs,
+    },
+    sync,
+  );
+  sync.attach(session);
+  const control = new SyncControl(session, { logger, now });
 
   const restarter = createRestarter(config.gateway, { logger, now });
   const registry = new Registry();
@@ -117,8 +118,9 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     logger,
     baseCurrency: base,
     vncUrl: config.gateway.vncUrl,
-    syncing: config.ib.autoSync,
+    sync: control,
     routers: [
+      syncRouter({ control, health, token: config.api.token, now }),
       restartRouter({ restarter, token: config.api.token }),
       ordersRouter({ service: orders.service, token: config.api.token }),
       openApiRouter(version),
@@ -137,7 +139,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     'exporter listening',
   );
 
-  session?.start();
+  if (config.ib.autoSync) await control.start();
   orders.start();
 
   let stopping: Promise<void> | undefined;
@@ -154,7 +156,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
         });
         restarter.close();
         await orders.stop();
-        await session?.stop();
+        await control.stop();
         store.close();
         logger.info('exporter stopped');
       })();

@@ -87,7 +87,7 @@ describe('orders against the simulator', () => {
     const trades = (await call(exporter, 'GET', '/trades?symbol=TSLA')).body.trades as Array<
       Record<string, unknown>
     >;
-    expect(trades[0]).toMatchObject({ side: 'buy', shares: 20, price: 240, realized_pnl: '198' });
+    expect(trades[0]).toMatchObject({ side: 'buy', shares: 20, price: 240, realized_pnl: 198 });
   });
 
   it('keeps a limit order open until cancelled, and refuses to cancel it twice', async () => {

@@ -67,7 +67,7 @@ describe('HTTP API', () => {
       logger: pino({ level: 'silent' }),
       baseCurrency: 'USD',
       vncUrl: 'http://vnc.example:6080',
-      syncing: true,
+      sync: { running: true, startedAt: Date.UTC(2026, 10, 25, 9) },
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -158,8 +158,18 @@ describe('HTTP API', () => {
         unrealized_pnl: 12.5,
         daily_pnl: null,
         ledger: [{ currency: 'USD', realized_pnl: '0', commissions: '1' }],
+        // The tracker's names: money as numbers, the total only when both parts are known.
+        qty: 10,
+        avg_cost: 150.1,
+        realized_pnl: 0,
+        total_pnl: 12.5,
       }),
     ]);
+    expect(JSON.parse((await get('/positions?account=DU1')).body).positions).toHaveLength(1);
+    expect(await get('/positions?account=DU9')).toMatchObject({
+      status: 404,
+      body: '{"error":"no account DU9"}',
+    });
   });
 
   it('lists trades and filters them', async () => {
@@ -169,7 +179,10 @@ describe('HTTP API', () => {
         exec_id: 'a.01',
         side: 'buy',
         shares: 10,
-        commission: '1',
+        qty: 10,
+        trade_time: '2026-11-25T14:30:00.000Z',
+        exchange: null,
+        commission: 1,
         realized_pnl: null,
       }),
     ]);
@@ -192,8 +205,16 @@ describe('HTTP API', () => {
     expect(await get('/nope')).toMatchObject({ status: 404, body: '{"error":"no route for GET /nope"}' });
   });
 
-  it('summarises PnL per account', async () => {
+  it("summarises PnL per account, the only account in the tracker's fields, unknowns null", async () => {
     const body = JSON.parse((await get('/pnl/summary')).body);
+    expect(body).toMatchObject({
+      account_id: 'DU1',
+      base_currency: 'USD',
+      realized_pnl: 0,
+      unrealized_pnl: null,
+      total_pnl: null,
+      as_of: null,
+    });
     expect(body.accounts).toEqual([
       {
         account: 'DU1',

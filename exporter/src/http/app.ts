@@ -8,11 +8,12 @@ import type { Portfolio } from '../domain/portfolio.js';
 import type { MetricsEndpoint } from '../metrics/collector.js';
 import type { GatewayRestarter } from '../restart/restarter.js';
 import type { Store } from '../store/store.js';
+import type { SyncRun } from '../sync/sync-control.js';
 import { HttpError } from './http-error.js';
 import { historyRouter } from './history-routes.js';
 import { sinceSchema } from './history-views.js';
 import { restartStatusView } from './restart-routes.js';
-import { pnlSummary, positionsView, tradesView } from './views.js';
+import { checkAccount, pnlSummary, positionsView, syncStatusView, tradesView } from './views.js';
 
 export interface AppDeps {
   metrics: MetricsEndpoint;
@@ -23,13 +24,27 @@ export interface AppDeps {
   logger: Logger;
   baseCurrency: string;
   vncUrl?: string;
-  /** Whether the exporter is syncing with the gateway (IBKR_AUTO_SYNC). */
-  syncing: boolean;
+  /** Whether the exporter is syncing with the gateway (IBKR_AUTO_SYNC, POST /sync/stop and /sync/start). */
+  sync: SyncRun;
   /** Feature routers (orders, gateway restart) mounted before the 404 handler. */
   routers?: express.Router[];
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+const accountQuery = z.object({ account: z.string().min(1).optional() }).strict();
+
+function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    throw new HttpError(
+      400,
+      'invalid query',
+      parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(query)', message: i.message })),
+    );
+  }
+  return parsed.data;
+}
 
 const tradesQuery = z
   .object({
@@ -67,16 +82,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/sync/health', (_req, res) => {
     const { health } = deps;
-    const lastUpdate = Math.max(...health.streams.values());
     res.json({
-      running: deps.syncing,
-      connected: health.gatewayUp,
+      ...syncStatusView(health, deps.sync),
       ibkr_connected: health.gatewayUp && health.serverConnected,
-      started_at: iso(health.startedAt),
-      last_connected_at: iso(health.lastConnectedAt),
-      last_disconnected_at: iso(health.lastDisconnectedAt),
-      last_update: iso(Number.isFinite(lastUpdate) ? lastUpdate : undefined),
-      error: health.lastError ?? null,
       vnc_url: deps.vncUrl ?? null,
       accounts: health.accounts,
       state: health.state,
@@ -102,28 +110,24 @@ export function createApp(deps: AppDeps): express.Express {
     });
   });
 
-  app.get('/positions', (_req, res) => {
-    res.json({ positions: positionsView(deps.portfolio, deps.baseCurrency) });
+  app.get('/positions', (req, res) => {
+    const { account } = parseQuery(accountQuery, req.query);
+    checkAccount(deps.portfolio, account);
+    res.json({ positions: positionsView(deps.portfolio, deps.baseCurrency, account) });
   });
 
   app.use(historyRouter(deps.store));
 
   app.get('/trades', async (req, res) => {
-    const query = tradesQuery.safeParse(req.query);
-    if (!query.success) {
-      throw new HttpError(
-        400,
-        'invalid query',
-        query.error.issues.map((i) => ({ field: i.path.join('.') || '(query)', message: i.message })),
-      );
-    }
-    const { account, symbol, since, limit } = query.data;
+    const { account, symbol, since, limit } = parseQuery(tradesQuery, req.query);
     const trades = await deps.store.trades({ account, symbol, sinceMs: since, limit });
     res.json({ trades: tradesView(trades) });
   });
 
-  app.get('/pnl/summary', (_req, res) => {
-    res.json(pnlSummary(deps.portfolio, deps.baseCurrency));
+  app.get('/pnl/summary', (req, res) => {
+    const { account } = parseQuery(accountQuery, req.query);
+    checkAccount(deps.portfolio, account);
+    res.json(pnlSummary(deps.portfolio, deps.baseCurrency, account));
   });
 
   for (const router of deps.routers ?? []) app.use(router);

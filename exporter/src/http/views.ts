@@ -1,17 +1,88 @@
 // JSON shapes of the read endpoints. Money from the ledger stays decimal text; IB's own
-// floats are numbers; anything IB did not give is null.
+// floats are numbers; anything IB did not give is null. The IBKR PnL Tracker's fields (qty,
+// avg_cost, realized_pnl, total_pnl, trade_time…) are JSON numbers, converted from the exact
+// ledger value only here, and null whenever the value is not known: never a 0 that was not.
+import type { Health } from '../domain/health.js';
+import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
+import type { Decimal, LedgerTotals } from '../domain/types.js';
 import type { TradeRow } from '../store/store.js';
 import { tripMoney } from './history-views.js';
+import type { SyncRun } from '../sync/sync-control.js';
+import { HttpError } from './http-error.js';
 
 const n = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const money = (value: Decimal | undefined): number | null => (value === undefined ? null : Number(value));
 
-export function positionsView(portfolio: Portfolio, baseCurrency: string) {
-  return [...portfolio.positions.values()].map(({ position, pnl }) => {
+/** realized + unrealized, exactly, when both are known and in the same currency; else null. */
+function total(
+  realized: { currency: string; value: Decimal } | undefined,
+  unrealized: number | undefined,
+  currency: string,
+) {
+  if (realized === undefined || unrealized === undefined || realized.currency !== currency) return null;
+  return Number(addDecimal(realized.value, toDecimal(unrealized)));
+}
+
+/**
+ * A ledger's realized PnL when it is known in one currency: rows with commission reports, all in
+ * the same currency. No report at all (a position held from before the ledger began) is unknown.
+ */
+function realizedOf(rows: Iterable<Pick<LedgerTotals, 'currency' | 'realizedPnl'> & { reports?: number }>) {
+  const known = [...rows].filter((row) => row.reports === undefined || row.reports > 0);
+  if (known.length !== 1) return undefined;
+  return { currency: known[0]!.currency, value: known[0]!.realizedPnl };
+}
+
+/** The fields of the tracker's GET /sync/status, shared with /sync/health. */
+export function syncStatusView(health: Health, sync: SyncRun) {
+  const lastUpdate = Math.max(...health.streams.values());
+  return {
+    running: sync.running,
+    connected: health.gatewayUp,
+    started_at: iso(sync.startedAt),
+    last_connected_at: iso(health.lastConnectedAt),
+    last_disconnected_at: iso(health.lastDisconnectedAt),
+    last_update: iso(Number.isFinite(lastUpdate) ? lastUpdate : undefined),
+    error: health.lastError ?? null,
+  };
+}
+
+/** Accounts the portfolio knows anything about, sorted. */
+export function knownAccounts(portfolio: Portfolio): string[] {
+  return [
+    ...new Set<string>([
+      ...portfolio.accountPnl.keys(),
+      ...[...portfolio.accountValues.values()].map((v) => v.account),
+      ...[...portfolio.accountLedger.values()].map((l) => l.account),
+      ...[...portfolio.positions.values()].map((v) => v.position.account),
+    ]),
+  ].sort();
+}
+
+/** An `account` query parameter must name an account the exporter knows. */
+export function checkAccount(portfolio: Portfolio, account: string | undefined): void {
+  if (account !== undefined && !knownAccounts(portfolio).includes(account)) {
+    throw new HttpError(404, `no account ${account}`);
+  }
+}
+
+export function positionsView(portfolio: Portfolio, baseCurrency: string, account?: string) {
+  const views = [...portfolio.positions.values()].filter(
+    (v) => account === undefined || v.position.account === account,
+  );
+  return views.map(({ position, pnl }) => {
     const { contract } = position;
     // Realized PnL and commissions of the current round trip, as the per-position metrics.
     const trip = portfolio.roundTripOf(position.account, contract.conId);
-    const { ledger } = tripMoney(trip, contract.currency);
+    const tripTotals = tripMoney(trip, contract.currency);
+    const { ledger } = tripTotals;
+    const realized =
+      tripTotals.realized_pnl === null
+        ? undefined
+        : { currency: tripTotals.currency, value: tripTotals.realized_pnl };
+    const pnlCurrency = portfolio.baseCurrency(position.account, baseCurrency);
     return {
       id: trip?.id ?? null,
       open_time: trip?.openTime === undefined ? null : new Date(trip.openTime).toISOString(),
@@ -25,7 +96,12 @@ export function positionsView(portfolio: Portfolio, baseCurrency: string) {
       multiplier: contract.multiplier,
       quantity: position.quantity,
       average_cost: n(position.avgCost),
-      pnl_currency: portfolio.baseCurrency(position.account, baseCurrency),
+      qty: position.quantity,
+      avg_cost: n(position.avgCost),
+      realized_pnl: money(realized?.value),
+      realized_pnl_currency: n(realized?.currency),
+      total_pnl: total(realized, pnl?.unrealizedPnl, pnlCurrency),
+      pnl_currency: pnlCurrency,
       market_value: n(pnl?.marketValue),
       unrealized_pnl: n(pnl?.unrealizedPnl),
       daily_pnl: n(pnl?.dailyPnl),
@@ -43,26 +119,49 @@ export function tradesView(rows: TradeRow[]) {
     symbol: row.contract.symbol,
     sec_type: row.contract.secType,
     currency: row.contract.currency,
+    exchange: n(row.venue ?? row.contract.exchange),
     side: row.side,
     shares: row.shares,
+    qty: row.shares,
     price: row.price,
     time: new Date(row.time).toISOString(),
+    trade_time: new Date(row.time).toISOString(),
     order_id: n(row.orderId),
     perm_id: n(row.permId),
-    commission: n(row.commission),
+    commission: money(row.commission),
     commission_currency: n(row.commissionCurrency),
-    realized_pnl: n(row.realizedPnl),
+    realized_pnl: money(row.realizedPnl),
   }));
 }
 
-export function pnlSummary(portfolio: Portfolio, baseCurrency: string) {
-  const accounts = new Set<string>([
-    ...portfolio.accountPnl.keys(),
-    ...[...portfolio.accountValues.values()].map((v) => v.account),
-    ...[...portfolio.accountLedger.values()].map((l) => l.account),
-  ]);
+/**
+ * The tracker's summary of one account (the one asked for, or the only one) beside this exporter's
+ * per-account detail. realized_pnl is the ledger's (all fills stored, net of commission) in the
+ * base currency; unrealized_pnl is IB's reqPnL; with several accounts and none asked for, the
+ * account fields are null.
+ */
+export function pnlSummary(portfolio: Portfolio, baseCurrency: string, account?: string) {
+  const all = knownAccounts(portfolio);
+  const chosen = account ?? (all.length === 1 ? all[0] : undefined);
+  const base = chosen === undefined ? null : portfolio.baseCurrency(chosen, baseCurrency);
+  const pnl = chosen === undefined ? undefined : portfolio.accountPnl.get(chosen);
+  const ledger = [...portfolio.accountLedger.values()].filter((l) => l.account === chosen);
+  const realized = realizedOf(ledger);
+  const realizedInBase = realized?.currency === base ? realized : undefined;
   return {
-    accounts: [...accounts].sort().map((account) => {
+    account_id: n(chosen),
+    base_currency: base,
+    realized_pnl: money(realizedInBase?.value),
+    unrealized_pnl: n(pnl?.unrealizedPnl),
+    total_pnl: base === null ? null : total(realizedInBase, pnl?.unrealizedPnl, base),
+    as_of: iso(pnl?.updatedAt),
+    ...accountDetail(portfolio, baseCurrency, account === undefined ? all : [account]),
+  };
+}
+
+function accountDetail(portfolio: Portfolio, baseCurrency: string, accounts: string[]) {
+  return {
+    accounts: accounts.map((account) => {
       const pnl = portfolio.accountPnl.get(account);
       return {
         account,

@@ -455,6 +455,7 @@ export class SqliteStore implements Store {
       shares: row.shares as number,
       price: row.price as number,
       time: row.time_ms as number,
+      venue: opt(row.venue as string | null) || undefined,
       orderId: opt(row.order_id as number | null),
       permId: opt(row.perm_id as number | null),
       commission: opt(row.commission as string | null),

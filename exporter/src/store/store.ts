@@ -91,6 +91,8 @@ export interface TradeRow {
   shares: number;
   price: number;
   time: number;
+  /** Where it executed (IB's execution exchange), when IB said. */
+  venue?: string;
   orderId?: number;
   permId?: number;
   commission?: Decimal;

@@ -52,7 +52,7 @@ export async function serveRestartApi(
     restarter,
     logger,
     baseCurrency: 'USD',
-    syncing: false,
+    sync: { running: false },
     routers: [restartRouter({ restarter, token })],
   });
   const server = await new Promise<Server>((resolve) => {
