@@ -15,6 +15,8 @@ import { ordersRouter } from './http/orders-routes.js';
 import { restartRouter } from './http/restart-routes.js';
 import { IbOrderSession } from './ib/order-session.js';
 import { syncRouter } from './http/sync-routes.js';
+import { updatesMessage } from './http/views.js';
+import { UpdatesHub } from './http/ws-updates.js';
 import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
@@ -31,6 +33,12 @@ import type { OrderStore } from './store/order-store.js';
 import type { Store } from './store/store.js';
 import { SyncControl } from './sync/sync-control.js';
 import { SyncService } from './sync/sync-service.js';
+
+/**
+ * Unsent bytes a /ws/updates client may hold before it is dropped: several messages of a large
+ * portfolio, and far from what a few dozen stuck clients could do to the process's memory.
+ */
+const UPDATES_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export interface Exporter {
   /** The HTTP base URL, e.g. http://127.0.0.1:8000 */
@@ -119,6 +127,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     baseCurrency: base,
     vncUrl: config.gateway.vncUrl,
     sync: control,
+    corsOrigins: config.http.corsOrigins,
     routers: [
       syncRouter({ control, health, token: config.api.token, now }),
       restartRouter({ restarter, token: config.api.token }),
@@ -131,6 +140,17 @@ export async function startExporter(config: Config, options: ExporterOptions = {
       error ? reject(error) : resolve(s),
     );
   });
+  // history: the closed round trips, once the ledger derives them (issue 11); none until then.
+  const history = (): unknown[] => [];
+  const updates = new UpdatesHub({
+    message: () => updatesMessage(portfolio, base, history),
+    maxClients: config.http.updates.maxClients,
+    heartbeatMs: config.http.updates.heartbeatMs,
+    minIntervalMs: 1000,
+    maxBufferedBytes: UPDATES_MAX_BUFFERED_BYTES,
+    logger,
+  });
+  updates.attach(server);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -150,6 +170,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     store,
     stop() {
       stopping ??= (async () => {
+        updates.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -41,7 +41,12 @@ describe('loadConfig', () => {
         restartCooldownMs: 300000,
         apiTimeoutMs: 10000,
       },
-      http: { host: '0.0.0.0', port: 8000 },
+      http: {
+        host: '0.0.0.0',
+        port: 8000,
+        corsOrigins: [],
+        updates: { maxClients: 50, heartbeatMs: 30000 },
+      },
       logLevel: 'info',
     });
   });
@@ -64,6 +69,13 @@ describe('loadConfig', () => {
 
   it('treats an empty value as unset', () => {
     expect(loadConfig({ IBKR_PORT: '', IBKR_GATEWAY_VNC_URL: '' }).ib.port).toBe(7497);
+  });
+
+  it('reads the CORS origins as a list, * included', () => {
+    expect(
+      loadConfig({ IBKR_CORS_ORIGINS: ' https://ui.example:8443 , http://localhost:3000,' }).http.corsOrigins,
+    ).toEqual(['https://ui.example:8443', 'http://localhost:3000']);
+    expect(loadConfig({ IBKR_CORS_ORIGINS: '*' }).http.corsOrigins).toEqual(['*']);
   });
 
   it('converts delays from seconds to milliseconds', () => {
@@ -149,6 +161,14 @@ describe('loadConfig', () => {
       'an IBC command port out of range',
       { IBKR_GATEWAY_COMMAND_PORT: '0' },
       ['IBKR_GATEWAY_COMMAND_PORT: must be an integer from 1 to 65535 (got "0")'],
+    ],
+    [
+      'a CORS origin with a path, or that is not a URL',
+      { IBKR_CORS_ORIGINS: 'https://ui.example/app,ui.example,https://ok.example', IBKR_WS_MAX_CLIENTS: '0' },
+      [
+        'IBKR_CORS_ORIGINS: must be a comma-separated list of origins such as https://ui.example:8443, or * (got "https://ui.example/app", "ui.example")',
+        'IBKR_WS_MAX_CLIENTS: must be an integer from 1 to 10000 (got "0")',
+      ],
     ],
     [
       'an unknown log level',

@@ -133,6 +133,27 @@ const fields = {
       }
       return raw.trim();
     }),
+  IBKR_WS_MAX_CLIENTS: int(50, 1, 10_000),
+  IBKR_WS_HEARTBEAT_SECONDS: seconds(30, 1),
+  IBKR_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const origins = (raw ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '');
+      // An origin is scheme://host[:port] exactly as a browser sends it, or * for any.
+      const bad = origins.filter((o) => o !== '*' && !(URL.canParse(o) && new URL(o).origin === o));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a comma-separated list of origins such as https://ui.example:8443, or * (got "${bad.join('", "')}")`,
+        });
+        return z.NEVER;
+      }
+      return origins;
+    }),
   IBKR_HTTP_HOST: text('0.0.0.0'),
   IBKR_HTTP_PORT: int(8000, 0, 65535),
   IBKR_LOG_LEVEL: text('info').pipe(
@@ -194,7 +215,13 @@ export interface Config {
     /** Deadline of every Kubernetes / IBC call. */
     apiTimeoutMs: number;
   };
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** Browser origins allowed by CORS; empty sends no CORS headers. */
+    corsOrigins: string[];
+    updates: { maxClients: number; heartbeatMs: number };
+  };
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -312,7 +339,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
       restartCooldownMs: Math.round(e.IBKR_GATEWAY_RESTART_COOLDOWN_SECONDS * 1000),
       apiTimeoutMs: Math.round(e.IBKR_GATEWAY_API_TIMEOUT_SECONDS * 1000),
     },
-    http: { host: e.IBKR_HTTP_HOST, port: e.IBKR_HTTP_PORT as number },
+    http: {
+      host: e.IBKR_HTTP_HOST,
+      port: e.IBKR_HTTP_PORT as number,
+      corsOrigins: e.IBKR_CORS_ORIGINS,
+      updates: {
+        maxClients: e.IBKR_WS_MAX_CLIENTS as number,
+        heartbeatMs: Math.round(e.IBKR_WS_HEARTBEAT_SECONDS * 1000),
+      },
+    },
     logLevel: e.IBKR_LOG_LEVEL,
   };
 }

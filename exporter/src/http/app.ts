@@ -1,4 +1,5 @@
 // The HTTP surface as a value (createApp(deps)), so tests call it in-process on an ephemeral port.
+import cors from 'cors';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -26,6 +27,8 @@ export interface AppDeps {
   vncUrl?: string;
   /** Whether the exporter is syncing with the gateway (IBKR_AUTO_SYNC, POST /sync/stop and /sync/start). */
   sync: SyncRun;
+  /** Browser origins allowed to call the API (IBKR_CORS_ORIGINS); none: no CORS headers at all. */
+  corsOrigins?: string[];
   /** Feature routers (orders, gateway restart) mounted before the 404 handler. */
   routers?: express.Router[];
 }
@@ -58,6 +61,20 @@ const tradesQuery = z
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const origins = deps.corsOrigins ?? [];
+  if (origins.length > 0) {
+    // Preflights are answered here (204) for allowed origins; the bearer token is still checked on
+    // the request that follows, CORS only lets the browser send it. No cookies: no credentials.
+    app.use(
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+        exposedHeaders: ['Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   app.get('/metrics', async (_req, res) => {
     const body = await deps.metrics.render();

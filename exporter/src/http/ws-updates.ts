@@ -1,0 +1,155 @@
+// WS /ws/updates, the IBKR PnL Tracker's live feed, with the `ws` library: each client gets the
+// current message on connect and again whenever it changes, at most once per interval. The hub
+// bounds what it holds: at most `maxClients` (beyond that the upgrade is answered 503), a client
+// whose unsent data exceeds `maxBufferedBytes` is dropped rather than buffered (one slow browser
+// tab must not grow the exporter's memory), and a client that misses a heartbeat ping is closed.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+
+export const UPDATES_PATH = '/ws/updates';
+
+/** Close code for a client dropped for not reading (RFC 6455 1008: policy violation). */
+const CLOSE_TOO_SLOW = 1008;
+
+export interface UpdatesOptions {
+  /** The message as it is now, serialised; compared as text to decide whether it changed. */
+  message: () => string;
+  maxClients: number;
+  /** Ping interval; a client that has not answered the previous ping by the next one is closed. */
+  heartbeatMs: number;
+  /** A client is sent at most one message per interval (the tracker: once a second). */
+  minIntervalMs: number;
+  /** Unsent bytes (ws's bufferedAmount) above which a client is dropped. */
+  maxBufferedBytes: number;
+  logger: Logger;
+}
+
+interface Client {
+  socket: WebSocket;
+  /** The text last sent to it; undefined before the first. */
+  sent?: string;
+  sentAt: number;
+  alive: boolean;
+}
+
+export class UpdatesHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, clientTracking: false });
+  private readonly clients = new Set<Client>();
+  private readonly tick: NodeJS.Timeout;
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+  /** Clients dropped for not keeping up, since start. */
+  slowDropped = 0;
+  /** Upgrades refused because maxClients were connected. */
+  refused = 0;
+  /** Change checks run while clients were connected. */
+  ticks = 0;
+
+  constructor(private readonly options: UpdatesOptions) {
+    this.tick = setInterval(() => this.broadcast(), Math.min(options.minIntervalMs, 1000));
+    this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs);
+    this.tick.unref();
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Serves the WebSocket upgrade of UPDATES_PATH on this HTTP(S) server; other paths get 404. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== UPDATES_PATH) return refuse(socket, 404, `no WebSocket at ${path}`);
+    if (this.closed) return refuse(socket, 503, 'shutting down');
+    if (this.clients.size >= this.options.maxClients) {
+      this.refused += 1;
+      return refuse(socket, 503, `at most ${this.options.maxClients} clients (IBKR_WS_MAX_CLIENTS)`);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws));
+  }
+
+  private connected(socket: WebSocket): void {
+    const client: Client = { socket, sentAt: 0, alive: true };
+    this.clients.add(client);
+    socket.on('pong', () => (client.alive = true));
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', (error) => {
+      this.options.logger.debug({ err: error }, 'update client error');
+      this.clients.delete(client);
+    });
+    // Clients only listen; what they send is ignored (maxPayload bounds it).
+    this.send(client, this.options.message(), Date.now());
+  }
+
+  /** Sends the current message to every client that has not got it and may get one now. */
+  private broadcast(): void {
+    if (this.clients.size === 0) return;
+    this.ticks += 1;
+    const now = Date.now();
+    const text = this.options.message();
+    for (const client of this.clients) {
+      if (client.sent !== text && now - client.sentAt >= this.options.minIntervalMs)
+        this.send(client, text, now);
+    }
+  }
+
+  private send(client: Client, text: string, now: number): void {
+    const { socket } = client;
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > this.options.maxBufferedBytes) {
+      this.slowDropped += 1;
+      this.options.logger.info(
+        { buffered: socket.bufferedAmount },
+        'dropped a /ws/updates client that does not keep up',
+      );
+      this.clients.delete(client);
+      socket.close(CLOSE_TOO_SLOW, 'too slow: messages are not being read');
+      // A client that does not read will not read the close frame either.
+      setTimeout(() => socket.terminate(), 1000).unref();
+      return;
+    }
+    client.sent = text;
+    client.sentAt = now;
+    socket.send(text);
+  }
+
+  private ping(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        this.clients.delete(client);
+        client.socket.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }
+
+  /** Drops every client and stops the timers; the HTTP servers are the caller's to close. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.tick);
+    clearInterval(this.heartbeat);
+    for (const client of this.clients) client.socket.terminate();
+    this.clients.clear();
+    this.wss.close();
+  }
+}
+
+/** An HTTP answer on a socket that asked to upgrade; the browser's WebSocket sees it as a failure. */
+function refuse(socket: Duplex, status: 404 | 503, message: string): void {
+  const body = JSON.stringify({ error: message });
+  const reason = status === 404 ? 'Not Found' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+}
