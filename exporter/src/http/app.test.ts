@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import express from 'express';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ import { createMetricsEndpoint } from '../metrics/collector.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { disabledRestarter } from '../restart/restarter.js';
 import { createApp } from './app.js';
+import type { AppDeps } from './app.js';
+import { requireBearer } from './auth.js';
 
 const AAPL: ContractInfo = { conId: 265598, symbol: 'AAPL', secType: 'STK', currency: 'USD', multiplier: 1 };
 
@@ -227,5 +230,92 @@ describe('HTTP API', () => {
         executions: 1,
       },
     ]);
+  });
+});
+
+describe('CORS (IBKR_CORS_ORIGINS)', () => {
+  const running: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const stop of running.splice(0)) await stop();
+  });
+
+  /** An app with one mutating route behind the token, on an ephemeral port. */
+  async function serve(corsOrigins: string[] | undefined): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'cors-test-'));
+    const store = new SqliteStore({ path: join(dir, 'cors.db') });
+    const router = express.Router();
+    router.post('/mutate', requireBearer('cors-test-token-0123456789'), (_req, res) => {
+      res.json({ done: true });
+    });
+    const deps: AppDeps = {
+      metrics: createMetricsEndpoint(new Registry(), [], () => undefined),
+      health: new Health(0),
+      portfolio: new Portfolio(),
+      store,
+      restarter: disabledRestarter,
+      logger: pino({ level: 'silent' }),
+      baseCurrency: 'USD',
+      sync: { running: false },
+      corsOrigins,
+      routers: [router],
+    };
+    const server = await new Promise<Server>((resolve) => {
+      const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
+    });
+    running.push(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  const preflight = (base: string, origin: string) =>
+    fetch(`${base}/mutate`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+
+  it('sends no CORS headers at all by default', async () => {
+    const base = await serve(undefined);
+    const answer = await preflight(base, 'https://ui.example');
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    const get = await fetch(`${base}/healthz`, { headers: { origin: 'https://ui.example' } });
+    expect(get.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers the preflight of a listed origin, and still wants the token on the call that follows', async () => {
+    const base = await serve(['https://ui.example', 'http://localhost:3000']);
+    const answer = await preflight(base, 'https://ui.example');
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://ui.example');
+    expect(answer.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    expect(answer.headers.get('access-control-allow-methods')).toMatch(/POST/);
+
+    const anonymous = await fetch(`${base}/mutate`, {
+      method: 'POST',
+      headers: { origin: 'https://ui.example' },
+    });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('access-control-allow-origin')).toBe('https://ui.example');
+    const authorised = await fetch(`${base}/mutate`, {
+      method: 'POST',
+      headers: { origin: 'https://ui.example', authorization: 'Bearer cors-test-token-0123456789' },
+    });
+    expect(authorised.status).toBe(200);
+  });
+
+  it('gives an origin that is not listed no CORS headers, so the browser blocks it', async () => {
+    const base = await serve(['https://ui.example']);
+    const answer = await preflight(base, 'https://evil.example');
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    const any = await serve(['*']);
+    expect((await preflight(any, 'https://evil.example')).headers.get('access-control-allow-origin')).toBe(
+      '*',
+    );
   });
 });

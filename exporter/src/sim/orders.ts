@@ -48,7 +48,7 @@ export function simCommission(secType: string, shares: number): number {
 /**
  * Scenario contracts matching a reqContractDetails/placeOrder contract the way IB matches them:
  * a conId alone decides; otherwise every field given must match, and SMART (or no exchange)
- * routes to any listing.
+ * routes to any listing, OVERNIGHT to any US stock.
  */
 export function matchContracts(
   contracts: Iterable<ScenarioContract>,
@@ -64,7 +64,9 @@ export function matchContracts(
     if (want.secType !== '' && upper(c.secType) !== upper(want.secType)) return false;
     if (want.currency !== '' && upper(c.currency) !== upper(want.currency)) return false;
     const exchange = upper(want.exchange);
-    if (exchange !== '' && exchange !== 'SMART' && exchange !== upper(c.exchange)) {
+    // US stocks are listed on IB's overnight venue too.
+    const overnight = exchange === 'OVERNIGHT' && c.secType === 'STK' && c.currency === 'USD';
+    if (exchange !== '' && exchange !== 'SMART' && !overnight && exchange !== upper(c.exchange)) {
       if (exchange !== upper(c.primaryExchange)) return false;
     }
     if (want.primaryExchange !== '' && upper(c.primaryExchange) !== upper(want.primaryExchange)) return false;
