@@ -148,6 +148,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     heartbeatMs: config.http.updates.heartbeatMs,
     minIntervalMs: 1000,
     maxBufferedBytes: UPDATES_MAX_BUFFERED_BYTES,
+    origins: config.http.corsOrigins,
     logger,
   });
   updates.attach(server);

@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Exporter } from '../src/exporter.js';
-import { BASIC, useRig, waitSynced } from './harness.js';
-import { ACCOUNT, call, placeOrders, startOrdersRig } from './orders-rig.js';
+import { BASIC, useRig, waitSynced } from './support/exporter.js';
+import { ACCOUNT, call, placeOrders, startOrdersRig } from './support/orders.js';
 
 const rig = useRig();
 const AAPL = 265598;

@@ -21,6 +21,7 @@ async function startHub(options: Partial<UpdatesOptions> = {}) {
     heartbeatMs: 60_000,
     minIntervalMs: 20,
     maxBufferedBytes: 1024 * 1024,
+    origins: ['https://ui.example'],
     logger: pino({ level: 'silent' }),
     ...options,
   });
@@ -80,6 +81,15 @@ describe('WS /ws/updates', () => {
     await vi.waitFor(() => expect(hub.size).toBe(1), { timeout: 2000 });
     await connect(url);
     expect(hub.size).toBe(2);
+  });
+
+  it('takes clients without an Origin, from the same origin or a listed one, and refuses other web pages', async () => {
+    const { url } = await startHub();
+    const host = new URL(url).host;
+    await connect(url);
+    await connect(url, { origin: `http://${host}` });
+    await connect(url, { origin: 'https://ui.example' });
+    await expect(connect(url, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
   });
 
   it('answers other paths with 404', async () => {

@@ -23,6 +23,8 @@ export interface UpdatesOptions {
   minIntervalMs: number;
   /** Unsent bytes (ws's bufferedAmount) above which a client is dropped. */
   maxBufferedBytes: number;
+  /** Browser origins besides the page's own that may connect (IBKR_CORS_ORIGINS; `*` for any). */
+  origins: readonly string[];
   logger: Logger;
 }
 
@@ -68,12 +70,25 @@ export class UpdatesHub {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== UPDATES_PATH) return refuse(socket, 404, `no WebSocket at ${path}`);
+    if (!this.originAllowed(req)) return refuse(socket, 403, 'origin not allowed: see IBKR_CORS_ORIGINS');
     if (this.closed) return refuse(socket, 503, 'shutting down');
     if (this.clients.size >= this.options.maxClients) {
       this.refused += 1;
       return refuse(socket, 503, `at most ${this.options.maxClients} clients (IBKR_WS_MAX_CLIENTS)`);
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws));
+  }
+
+  /**
+   * Browsers do not apply CORS to WebSockets, so without this check any web page the user opens
+   * could read the positions from a local exporter. Clients that are not browsers send no Origin.
+   */
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    const { origins } = this.options;
+    if (origins.includes('*') || origins.includes(origin)) return true;
+    return URL.canParse(origin) && new URL(origin).host === req.headers.host;
   }
 
   private connected(socket: WebSocket): void {
@@ -145,9 +160,11 @@ export class UpdatesHub {
 }
 
 /** An HTTP answer on a socket that asked to upgrade; the browser's WebSocket sees it as a failure. */
-function refuse(socket: Duplex, status: 404 | 503, message: string): void {
+const REASONS = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' } as const;
+
+function refuse(socket: Duplex, status: keyof typeof REASONS, message: string): void {
   const body = JSON.stringify({ error: message });
-  const reason = status === 404 ? 'Not Found' : 'Service Unavailable';
+  const reason = REASONS[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `Connection: close\r\n\r\n${body}`,
