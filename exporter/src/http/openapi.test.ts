@@ -16,7 +16,7 @@ describe('the OpenAPI document', () => {
     components: { schemas: Record<string, JsonSchema> };
   };
 
-  it('is OpenAPI 3.1 and describes every orders, restart and round-trip route, with bearer auth on the mutating ones', () => {
+  it('is OpenAPI 3.1 and describes every orders, restart, round-trip and sync route, with bearer auth on the mutating ones', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.version).toBe('1.2.3');
     const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -24,16 +24,21 @@ describe('the OpenAPI document', () => {
         ([method, op]) => `${method.toUpperCase()} ${path}${op.security ? ' (bearer)' : ''}`,
       ),
     );
-    expect(routes.sort()).toEqual([
-      'GET /gateway/restart',
-      'GET /orders',
-      'GET /orders/{id}',
-      'GET /positions/history',
-      'GET /positions/{id}/trades',
-      'POST /gateway/restart (bearer)',
-      'POST /orders (bearer)',
-      'POST /orders/{id}/cancel (bearer)',
-    ]);
+    expect(routes.sort()).toEqual(
+      [
+        'GET /gateway/restart',
+        'GET /orders',
+        'GET /orders/{id}',
+        'GET /positions/history',
+        'GET /positions/{id}/trades',
+        'POST /gateway/restart (bearer)',
+        'POST /orders (bearer)',
+        'POST /orders/{id}/cancel (bearer)',
+        'GET /sync/status',
+        'POST /sync/start (bearer)',
+        'POST /sync/stop (bearer)',
+      ].sort(),
+    );
   });
 
   it('takes the order request from the zod schema: the same fields, enums, defaults and strictness', () => {

@@ -6,6 +6,7 @@ import { idempotencyKeySchema, orderListQuerySchema, orderRequestSchema } from '
 import { orderViewSchema } from '../orders/order-view.js';
 import { restartRequestSchema, restartStatusSchema } from '../restart/restart-schema.js';
 import { historyQuerySchema, roundTripViewSchema, tripFillViewSchema } from './history-views.js';
+import { syncStatusSchema } from './sync-routes.js';
 
 /** A request body as the client may send it (defaults make fields optional). */
 const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -46,7 +47,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: 'ibkr-pnl-exporter',
       version,
       description:
-        'Orders, gateway restarts and round trips. Mutating endpoints need `Authorization: Bearer <IBKR_API_TOKEN>`. ' +
+        'Orders, gateway restarts, round trips and sync control. Mutating endpoints need `Authorization: Bearer <IBKR_API_TOKEN>`. ' +
         'The other read-only endpoints (/metrics, /positions, /trades, /pnl/summary, /sync/health) are described in the README.',
     },
     components: {
@@ -58,6 +59,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         RestartStatus: output(restartStatusSchema),
         RoundTrip: output(roundTripViewSchema),
         RoundTripFill: output(tripFillViewSchema),
+        SyncStatus: output(syncStatusSchema),
         Error: output(errorSchema),
       },
     },
@@ -165,6 +167,29 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
             404: error('No such round trip'),
           },
+        },
+      },
+      '/sync/stop': {
+        post: {
+          summary: 'Stop syncing: close the gateway connection, keep serving the stored state',
+          description: 'Answers once the connection is closed. A body, if any, is ignored.',
+          security: BEARER,
+          responses: { 200: { description: 'Sync status', ...json(ref('SyncStatus')) }, ...AUTH_ERRORS },
+        },
+      },
+      '/sync/start': {
+        post: {
+          summary: 'Resume syncing: reconnect and backfill what was missed',
+          description:
+            'Answers at once; connected turns true after the handshake. A body, if any, is ignored.',
+          security: BEARER,
+          responses: { 200: { description: 'Sync status', ...json(ref('SyncStatus')) }, ...AUTH_ERRORS },
+        },
+      },
+      '/sync/status': {
+        get: {
+          summary: "Sync status (the IBKR PnL Tracker's fields)",
+          responses: { 200: { description: 'Sync status', ...json(ref('SyncStatus')) } },
         },
       },
       '/gateway/restart': {
