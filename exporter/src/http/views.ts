@@ -185,10 +185,15 @@ function accountDetail(portfolio: Portfolio, baseCurrency: string, accounts: str
  * The message of WS /ws/updates: the answers of /pnl/summary, /positions and the closed round trips
  * (`history`, from the source given: the round-trip ledger once it exists).
  */
-export function updatesMessage(portfolio: Portfolio, baseCurrency: string, history: () => unknown[]): string {
+export async function updatesMessage(
+  portfolio: Portfolio,
+  baseCurrency: string,
+  history: () => unknown[] | Promise<unknown[]>,
+): Promise<string> {
+  const closed = await history();
   return JSON.stringify({
     summary: pnlSummary(portfolio, baseCurrency),
     positions: positionsView(portfolio, baseCurrency),
-    history: history(),
+    history: closed,
   });
 }

@@ -15,7 +15,7 @@ const CLOSE_TOO_SLOW = 1008;
 
 export interface UpdatesOptions {
   /** The message as it is now, serialised; compared as text to decide whether it changed. */
-  message: () => string;
+  message: () => string | Promise<string>;
   maxClients: number;
   /** Ping interval; a client that has not answered the previous ping by the next one is closed. */
   heartbeatMs: number;
@@ -42,6 +42,8 @@ export class UpdatesHub {
   private readonly tick: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
+  /** A change check under way (the message may come from the database): ticks do not overlap. */
+  private checking = false;
   /** Clients dropped for not keeping up, since start. */
   slowDropped = 0;
   /** Upgrades refused because maxClients were connected. */
@@ -50,7 +52,7 @@ export class UpdatesHub {
   ticks = 0;
 
   constructor(private readonly options: UpdatesOptions) {
-    this.tick = setInterval(() => this.broadcast(), Math.min(options.minIntervalMs, 1000));
+    this.tick = setInterval(() => void this.broadcast(), Math.min(options.minIntervalMs, 1000));
     this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs);
     this.tick.unref();
     this.heartbeat.unref();
@@ -101,15 +103,31 @@ export class UpdatesHub {
       this.clients.delete(client);
     });
     // Clients only listen; what they send is ignored (maxPayload bounds it).
-    this.send(client, this.options.message(), Date.now());
+    this.current().then(
+      (text) => text !== undefined && this.send(client, text, Date.now()),
+      () => undefined,
+    );
+  }
+
+  /** The message now; undefined (logged) if it could not be built, so no client gets a broken one. */
+  private async current(): Promise<string | undefined> {
+    try {
+      return await this.options.message();
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'could not build the /ws/updates message');
+      return undefined;
+    }
   }
 
   /** Sends the current message to every client that has not got it and may get one now. */
-  private broadcast(): void {
-    if (this.clients.size === 0) return;
+  private async broadcast(): Promise<void> {
+    if (this.clients.size === 0 || this.checking) return;
     this.ticks += 1;
+    this.checking = true;
+    const text = await this.current();
+    this.checking = false;
+    if (text === undefined) return;
     const now = Date.now();
-    const text = this.options.message();
     for (const client of this.clients) {
       if (client.sent !== text && now - client.sentAt >= this.options.minIntervalMs)
         this.send(client, text, now);
