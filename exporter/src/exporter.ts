@@ -15,6 +15,7 @@ import { ordersRouter } from './http/orders-routes.js';
 import { restartRouter } from './http/restart-routes.js';
 import { IbOrderSession } from './ib/order-session.js';
 import { syncRouter } from './http/sync-routes.js';
+import { roundTripView } from './http/history-views.js';
 import { updatesMessage } from './http/views.js';
 import { UpdatesHub } from './http/ws-updates.js';
 import { IbSession } from './ib/session.js';
@@ -140,8 +141,8 @@ export async function startExporter(config: Config, options: ExporterOptions = {
       error ? reject(error) : resolve(s),
     );
   });
-  // history: the closed round trips, once the ledger derives them (issue 11); none until then.
-  const history = (): unknown[] => [];
+  // history: the newest closed round trips, as the first page of GET /positions/history.
+  const history = async () => (await store.roundTripHistory({ limit: 100, offset: 0 })).map(roundTripView);
   const updates = new UpdatesHub({
     message: () => updatesMessage(portfolio, base, history),
     maxClients: config.http.updates.maxClients,

@@ -12,6 +12,18 @@ import { ACCOUNT, call, placeOrders, startOrdersRig } from './support/orders.js'
 
 const rig = useRig();
 const AAPL = 265598;
+const TSLA = 76792991;
+
+/** Buys back scenarios/basic.json's TSLA short (20 sold at 250, marked at 240): its round trip closes. */
+const closeTsla = {
+  execId: '0000e0d5.6554f3e5.01.01',
+  account: ACCOUNT,
+  conId: TSLA,
+  side: 'BOT' as const,
+  shares: 20,
+  price: 240,
+  commission: { commission: 1, currency: 'USD', realizedPnl: 198 },
+};
 type Row = Record<string, unknown>;
 
 /** An exporter as a tracker user runs it: orders on, restarts on in flag-file (compose) mode. */
@@ -197,6 +209,42 @@ describe("the IBKR PnL Tracker's API", () => {
     expect((summary.accounts as Row[]).map((a) => a.account)).toEqual([ACCOUNT]);
   });
 
+  it('lists closed positions newest first and the trades of one, with the tracker fields', async () => {
+    const { sim, exporter } = await start('history.db');
+    expect((await get(exporter, '/positions/history')).history).toEqual([]);
+    const open = ((await get(exporter, '/positions')).positions as Row[]).find((p) => p.con_id === TSLA)!;
+    expect(typeof open.id).toBe('number');
+    expect(Date.parse(String(open.open_time))).toBeGreaterThan(0);
+
+    sim.addExecution(closeTsla);
+    let history: Row[] = [];
+    await vi.waitFor(
+      async () => {
+        history = (await get(exporter, '/positions/history')).history as Row[];
+        expect(history).toHaveLength(1);
+      },
+      { timeout: 5000, interval: 20 },
+    );
+    const [trip] = history;
+    expect(trip).toMatchObject({ id: open.id, symbol: 'TSLA', open_time: open.open_time });
+    expect(Date.parse(String(trip!.close_time))).toBeGreaterThanOrEqual(Date.parse(String(trip!.open_time)));
+    // The round trip's realized PnL is the ledger's: the buy-back's report, net of commission.
+    expect(Number(trip!.realized_pnl)).toBe(198);
+
+    const trades = (await get(exporter, `/positions/${String(trip!.id)}/trades`)).trades as Row[];
+    expect(trades.map((t) => [t.side, t.qty, t.price])).toEqual([
+      ['sell', 20, 250],
+      ['buy', 20, 240],
+    ]);
+    for (const t of trades) {
+      expect(Object.keys(t)).toEqual(
+        expect.arrayContaining(['trade_time', 'side', 'qty', 'price', 'commission', 'realized_pnl']),
+      );
+    }
+    expect(Number(trades[1]!.realized_pnl)).toBe(198);
+    expect((await call(exporter, 'GET', '/positions/999999/trades', { token: null })).status).toBe(404);
+  });
+
   it('stops syncing and resumes on POST /sync/stop and /sync/start, with the token, serving stored state meanwhile', async () => {
     const { sim, exporter } = await start('stop.db');
     expect((await call(exporter, 'POST', '/sync/stop', { token: null })).status).toBe(401);
@@ -227,6 +275,7 @@ describe("the IBKR PnL Tracker's API", () => {
       const first = messages[0]!;
       expect(Object.keys(first).sort()).toEqual(['history', 'positions', 'summary']);
       expect(first.history).toEqual([]);
+      expect(first.positions).toEqual((await get(exporter, '/positions')).positions);
       expect(first.summary).toMatchObject({ account_id: ACCOUNT, realized_pnl: 79.35 });
       const aaplQty = (m: Row) => (m.positions as Row[]).find((p) => p.con_id === AAPL)?.qty;
       expect(aaplQty(first)).toBe(100);
@@ -247,6 +296,16 @@ describe("the IBKR PnL Tracker's API", () => {
           expect(last.summary).toMatchObject({ realized_pnl: 877.95 }); // 79.35 + 798.6
         },
         { timeout: 2000, interval: 10 },
+      );
+      // A position closing puts its round trip into history, as /positions/history has it.
+      sim.addExecution(closeTsla);
+      await vi.waitFor(
+        () =>
+          expect((messages[messages.length - 1]!.history as Row[]).map((t) => t.symbol)).toEqual(['TSLA']),
+        { timeout: 2000, interval: 10 },
+      );
+      expect(messages[messages.length - 1]!.history).toEqual(
+        (await get(exporter, '/positions/history')).history,
       );
     } finally {
       socket.terminate();
