@@ -7,8 +7,8 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from './config/config.js';
-import { Health } from './domain/health.js';
-import { Portfolio } from './domain/portfolio.js';
+import type { Health } from './domain/health.js';
+import type { Portfolio } from './domain/portfolio.js';
 import { createApp } from './http/app.js';
 import { openApiRouter } from './http/openapi.js';
 import { ordersRouter } from './http/orders-routes.js';
@@ -29,9 +29,10 @@ import { restartCollector } from './metrics/restart-collector.js';
 import { OrderService } from './orders/order-service.js';
 import { OrderTracker } from './orders/order-tracker.js';
 import { createRestarter } from './restart/create-restarter.js';
-import { SqliteStore } from './store/sqlite-store.js';
 import type { OrderStore } from './store/order-store.js';
+import { openLedger } from './store/open-ledger.js';
 import type { Store } from './store/store.js';
+import { storeCollector } from './metrics/store-collector.js';
 import { SyncControl } from './sync/sync-control.js';
 import { SyncService } from './sync/sync-service.js';
 
@@ -68,16 +69,15 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   const now = options.now ?? Date.now;
   const version = exporterVersion();
 
-  const store = new SqliteStore({ path: config.dbPath });
-  const persisted = store.load();
-  const portfolio = new Portfolio(persisted);
-  const health = new Health(now(), persisted.streamUpdates);
-  logger.info(
-    { db: config.dbPath, positions: persisted.positions.length, accounts: persisted.executionCounts.length },
-    'restored state from the database',
-  );
-
-  const sync = new SyncService({ store, portfolio, health, logger, now });
+  const { store, portfolio, health } = await openLedger(config, logger, now());
+  const sync = new SyncService({
+    store,
+    portfolio,
+    health,
+    logger,
+    now,
+    restoreOnReady: store.backend === 'postgres',
+  });
   // Built even with IBKR_AUTO_SYNC=false: POST /sync/start may open it later.
   const session: Session = new IbSession(
     {
@@ -112,6 +112,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
       positionCollector(registry, portfolio, base),
       accountCollector(registry, portfolio, base),
       healthCollector(registry, health, version),
+      storeCollector(registry, health, store.backend),
       restartCollector(registry, restarter),
       ordersMetrics,
     ],
@@ -180,7 +181,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
         restarter.close();
         await orders.stop();
         await control.stop();
-        store.close();
+        await store.close();
         logger.info('exporter stopped');
       })();
       return stopping;

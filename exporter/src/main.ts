@@ -4,6 +4,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config/config.js';
 import { startExporter } from './exporter.js';
 import { LedgerError } from './store/ledger-error.js';
+import { PostgresRefusal } from './store/postgres-errors.js';
 
 /** Exit code for a configuration the process refuses to run with. */
 const EXIT_CONFIG = 2;
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof LedgerError) {
+  if (error instanceof LedgerError || error instanceof PostgresRefusal) {
     process.stderr.write(`ibkr-pnl-exporter: ${error.message}\n`);
     process.exit(EXIT_LEDGER);
   }

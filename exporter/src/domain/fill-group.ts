@@ -96,6 +96,7 @@ export function planFillGroup(
     totals: ReadonlyMap<string, LedgerTotals>;
     executionCounts: ReadonlyMap<string, number>;
   },
+  options: { echoStored?: boolean } = {},
 ): FillPlan {
   const fills = new Map(stored.fills);
   const reports = new Map(stored.reports);
@@ -120,6 +121,26 @@ export function planFillGroup(
     changed.set(key, next);
   };
 
+  // With several exporters on one database, a fill another one stored is still news to this one's
+  // memory: an ignored event then reports the rows it would have touched, as they are.
+  const echo = (
+    owner: FillOwner | undefined,
+    report: CommissionRecord | undefined,
+    account?: string,
+  ): FillResult => {
+    const ledger =
+      owner && report
+        ? [totals.get(ledgerKey(contribution(owner, report)))].filter((t) => t !== undefined)
+        : [];
+    const count = account === undefined ? undefined : counts.get(account);
+    return {
+      decision: 'ignore',
+      ledger: options.echoStored ? ledger : [],
+      executionCounts:
+        options.echoStored && count !== undefined ? [{ account: account!, executions: count }] : [],
+    };
+  };
+
   const results = events.map((event): FillResult => {
     const changed = new Map<string, LedgerTotals>();
     const executionCounts: FillResult['executionCounts'] = [];
@@ -127,7 +148,7 @@ export function planFillGroup(
       const { execution } = event;
       const existing = fills.get(execution.baseExecId);
       const decision = decideRevision(existing, execution);
-      if (decision === 'ignore') return { decision, ledger: [], executionCounts };
+      if (decision === 'ignore') return echo(existing, reports.get(execution.baseExecId), existing?.account);
       const report = reports.get(execution.baseExecId);
       if (existing && report) credit(existing, report, -1, changed);
       fills.set(execution.baseExecId, { ...execution, revision: execution.revision });
@@ -144,8 +165,8 @@ export function planFillGroup(
     const { report } = event;
     const existing = reports.get(report.baseExecId);
     const decision = decideRevision(existing, report);
-    if (decision === 'ignore') return { decision, ledger: [], executionCounts };
     const owner = fills.get(report.baseExecId);
+    if (decision === 'ignore') return echo(owner, existing);
     if (owner && existing) credit(owner, existing, -1, changed);
     reports.set(report.baseExecId, report);
     writtenReports.set(report.baseExecId, report);

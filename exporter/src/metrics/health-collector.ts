@@ -93,7 +93,7 @@ export function healthCollector(registry: Registry, health: Health, version: str
   );
   const storeErrors = counter(
     'ibkr_store_errors_total',
-    'SQLite writes that failed; the event was dropped and the connection re-synced from the gateway.',
+    'Ledger database writes that failed (SQLite or PostgreSQL); the event was dropped and the connection re-synced from the gateway.',
   );
   const storeWritable = gauge(
     registry,

@@ -279,16 +279,21 @@ export class PostgresStore implements Store {
           accounts,
         ]),
       ]);
-      const plan = planFillGroup(events, {
-        fills,
-        reports,
-        totals: new Map(
-          totalsRows.rows.map((row: Row) => [ledgerKey(ledgerFromRow(row)), ledgerFromRow(row)]),
-        ),
-        executionCounts: new Map(
-          countRows.rows.map((row: Row) => [row.account as string, row.executions as number]),
-        ),
-      });
+      const plan = planFillGroup(
+        events,
+        {
+          fills,
+          reports,
+          totals: new Map(
+            totalsRows.rows.map((row: Row) => [ledgerKey(ledgerFromRow(row)), ledgerFromRow(row)]),
+          ),
+          executionCounts: new Map(
+            countRows.rows.map((row: Row) => [row.account as string, row.executions as number]),
+          ),
+        },
+        // Several exporters share the database: what another one stored is news to this memory.
+        { echoStored: true },
+      );
       await this.writePlan(client, plan);
       return plan.results;
     });

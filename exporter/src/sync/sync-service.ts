@@ -129,6 +129,7 @@ export class SyncService implements SessionEvents {
     if (health.storeUp) return;
     health.storeUp = true;
     health.storeError = undefined;
+    health.storeSchemaVersion = this.deps.store.schemaVersion();
     logger.info({ database: this.deps.store.location }, 'database reachable again: re-syncing');
   }
 
