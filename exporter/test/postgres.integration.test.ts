@@ -16,8 +16,8 @@ import {
   useRig,
   valueOf,
   waitSynced,
-} from './harness.js';
-import type { SyncTarget } from './harness.js';
+} from './support/exporter.js';
+import type { SyncTarget } from './support/exporter.js';
 import { describePostgres, startPostgres } from './support/postgres.js';
 import type { PostgresCluster } from './support/postgres.js';
 

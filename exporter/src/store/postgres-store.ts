@@ -19,12 +19,25 @@ import type {
   PositionRecord,
   Stream,
 } from '../domain/types.js';
+import type { CurrentTrip } from '../domain/round-trips.js';
 import type { OrderStore } from './order-store.js';
+import { PostgresHistory } from './postgres-history.js';
+import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
 import { loadPostgresMigrations, migratePostgres, NewerSchemaError } from './postgres-migrate.js';
 import { opt } from './rows.js';
 import type { Row } from './rows.js';
-import type { PersistedState, RecordResult, Store, StoredPosition, TradeQuery, TradeRow } from './store.js';
+import type {
+  HistoryQuery,
+  PersistedState,
+  RecordResult,
+  RoundTripFill,
+  RoundTripRow,
+  Store,
+  StoredPosition,
+  TradeQuery,
+  TradeRow,
+} from './store.js';
 
 /** pg_advisory_xact_lock key of fill groups ('fill'), shared by every exporter on the database. */
 const FILL_LOCK = 0x66696c6c;
@@ -121,6 +134,7 @@ export class PostgresStore implements Store {
   readonly location: string;
   private readonly pool: pg.Pool;
   private version?: number;
+  private readonly history = new PostgresHistory();
   private orderHome?: { orders(): OrderStore; close(): void };
   private opening?: Promise<void>;
   private closed = false;
@@ -170,11 +184,46 @@ export class PostgresStore implements Store {
       client = await this.pool.connect();
       const { version } = await migratePostgres(client, loadPostgresMigrations());
       await this.checkWritable(client);
+      await this.rebuildHistory(client);
       this.version = version;
     } catch (error) {
       throw this.refusal(error) ?? error;
     } finally {
       client?.release();
+    }
+  }
+
+  /** A ledger older than the round trips (migration 004 flags it) derives them once, at its next start. */
+  private async rebuildHistory(client: pg.PoolClient): Promise<void> {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [FILL_LOCK]);
+      const flagged = await client.query('DELETE FROM round_trip_rebuild RETURNING id');
+      if (flagged.rowCount === 0) {
+        await client.query('COMMIT');
+        return;
+      }
+      const positions = await client.query(
+        `SELECT k.account, k.con_id, coalesce(p.quantity, 0) AS quantity FROM
+           (SELECT DISTINCT account, con_id FROM executions UNION SELECT account, con_id FROM positions) k
+         LEFT JOIN positions p USING (account, con_id)`,
+      );
+      const keys = (positions.rows as Row[]).map((r) => ({
+        account: r.account as string,
+        conId: r.con_id as number,
+        quantity: r.quantity as number,
+      }));
+      await this.history.reconcile(client, keys);
+      await this.history.rederive(client, keys);
+      const days = await client.query('SELECT DISTINCT account, time_ms FROM executions');
+      await this.history.refreshDaily(
+        client,
+        (days.rows as Row[]).map((r) => ({ account: r.account as string, time: r.time_ms as number })),
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
     }
   }
 
@@ -241,7 +290,7 @@ export class PostgresStore implements Store {
       const ids = groupExecIds(events);
       const [fillRows, reportRows] = await Promise.all([
         client.query(
-          `SELECT e.base_exec_id, e.revision, e.account, e.con_id, c.currency FROM executions e
+          `SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
            JOIN contracts c USING (con_id) WHERE e.base_exec_id = ANY($1::text[])`,
           [ids],
         ),
@@ -295,8 +344,62 @@ export class PostgresStore implements Store {
         { echoStored: true },
       );
       await this.writePlan(client, plan);
+      await this.updateHistory(client, events, plan, fills, fillRows.rows as Row[]);
       return plan.results;
     });
+  }
+
+  /**
+   * The round trips of every position the group changed, derived again, and the daily totals of
+   * the days it touched; the current trips go with the group's last result. An ignored fill's
+   * position reports its trip as stored (another exporter may have written it).
+   */
+  private async updateHistory(
+    client: pg.PoolClient,
+    events: FillEvent[],
+    plan: ReturnType<typeof planFillGroup>,
+    stored: ReadonlyMap<string, StoredFill>,
+    storedRows: Row[],
+  ): Promise<void> {
+    const storedTime = new Map(storedRows.map((r) => [r.base_exec_id as string, r.time_ms as number]));
+    const written = new Map(plan.executions.map((e) => [e.baseExecId, e]));
+    const touched = new Map<string, PositionKey>();
+    const seen = new Map<string, PositionKey>();
+    const days: Array<{ account: string; time: number }> = [];
+    const add = (map: Map<string, PositionKey>, account: string, conId: number) =>
+      map.set(`${account}|${conId}`, { account, conId });
+    for (const e of plan.executions) {
+      add(touched, e.account, e.contract.conId);
+      days.push({ account: e.account, time: e.time });
+      const old = stored.get(e.baseExecId);
+      if (old) {
+        add(touched, old.account, old.contract.conId);
+        days.push({ account: old.account, time: storedTime.get(e.baseExecId)! });
+      }
+    }
+    for (const r of plan.reports) {
+      const e = written.get(r.baseExecId);
+      const old = stored.get(r.baseExecId);
+      if (e) add(touched, e.account, e.contract.conId);
+      else if (old) {
+        add(touched, old.account, old.contract.conId);
+        days.push({ account: old.account, time: storedTime.get(r.baseExecId)! });
+      }
+    }
+    for (const event of events) {
+      const owner = stored.get(
+        event.kind === 'execution' ? event.execution.baseExecId : event.report.baseExecId,
+      );
+      if (owner) add(seen, owner.account, owner.contract.conId);
+    }
+    for (const key of touched.keys()) seen.delete(key);
+    const trips = [
+      ...(await this.history.rederive(client, [...touched.values()])),
+      ...(await this.history.current(client, [...seen.values()])),
+    ];
+    await this.history.refreshDaily(client, days);
+    const last = plan.results.at(-1);
+    if (last && trips.length > 0) (last as RecordResult).roundTrips = trips;
   }
 
   private async writePlan(client: pg.PoolClient, plan: ReturnType<typeof planFillGroup>): Promise<void> {
@@ -551,6 +654,7 @@ export class PostgresStore implements Store {
         updatedAt: r.updated_at as number,
       })),
       streamUpdates: streams.map((r) => ({ stream: r.stream as Stream, updatedAt: r.updated_at as number })),
+      roundTrips: await this.withClient((client) => this.history.currentTrips(client, only)),
     };
   }
 
@@ -600,6 +704,39 @@ export class PostgresStore implements Store {
       commissionCurrency: opt(row.commission_currency as string | null),
       realizedPnl: opt(row.realized_pnl as string | null),
     }));
+  }
+
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error(`the database ${this.location} is closed`);
+    await this.open();
+    const client = await this.pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  reconcileRoundTrips(
+    positions: Array<{ account: string; conId: number; quantity: number }>,
+  ): Promise<CurrentTrip[]> {
+    // Under the fill lock: a fill group of another exporter must not re-derive meanwhile.
+    return this.tx(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [FILL_LOCK]);
+      return this.history.reconcile(client, positions);
+    });
+  }
+
+  roundTripHistory(query: HistoryQuery): Promise<RoundTripRow[]> {
+    return this.withClient((client) => this.history.closed(client, query));
+  }
+
+  roundTrip(id: number): Promise<RoundTripRow | undefined> {
+    return this.withClient((client) => this.history.byId(client, id));
+  }
+
+  roundTripFills(id: number): Promise<RoundTripFill[]> {
+    return this.withClient((client) => this.history.fillsOfTrip(client, id));
   }
 
   orders(): OrderStore {

@@ -1,0 +1,355 @@
+// The trade history in PostgreSQL: round trips and daily realized totals, the same tables and the
+// same rules (domain/round-trips.ts) as SQLite. SQLite steps the open trip fill by fill; here a
+// fill group re-derives each position it touched from that position's stored fills, in a few
+// statements for the whole group, inside the group's transaction.
+import type pg from 'pg';
+import { addContribution, contribution } from '../domain/ledger.js';
+import { toDecimal } from '../domain/money.js';
+import { carriedQuantity, deriveRoundTrips } from '../domain/round-trips.js';
+import type { CurrentTrip, RoundTrip, TripFill } from '../domain/round-trips.js';
+import type { CommissionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
+import { contractFromRow, opt } from './rows.js';
+import type { Row } from './rows.js';
+import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
+
+export interface PositionKey {
+  account: string;
+  conId: number;
+}
+
+const CONTRACT_COLUMNS = `c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier,
+  c.last_trade_date, c.strike, c."right"`;
+const zero = (currency: string): MoneyTotals => ({
+  currency,
+  realizedPnl: '0',
+  commissions: '0',
+  reports: 0,
+});
+const moneyOf = (money: boolean, c: LedgerContribution): LedgerContribution =>
+  money ? c : { ...c, commission: '0', realizedPnl: undefined };
+const keyOf = (k: PositionKey) => `${k.account}|${k.conId}`;
+const utcDayStart = (ms: number) => ms - (((ms % 86_400_000) + 86_400_000) % 86_400_000);
+
+function reportOf(row: Row): CommissionRecord {
+  return {
+    execId: row.report_exec_id as string,
+    baseExecId: row.base_exec_id as string,
+    revision: row.report_revision as number,
+    commission: opt(row.commission as string | null),
+    currency: opt(row.report_currency as string | null),
+    realizedPnl: opt(row.realized_pnl as string | null),
+  };
+}
+
+function tripFromRow(row: Row): RoundTrip {
+  return {
+    id: row.id as number,
+    account: row.account as string,
+    conId: row.con_id as number,
+    openKey: row.open_key as string,
+    openedBeforeLedger: row.opened_before_ledger === 1,
+    openTime: opt(row.open_time_ms as number | null),
+    closeTime: opt(row.close_time_ms as number | null),
+    quantity: row.quantity as string,
+    fills: row.fills as number,
+    totals: ((row.totals as Row[] | null) ?? []).map((t) => ({
+      currency: t.currency as string,
+      realizedPnl: t.realized_pnl as string,
+      commissions: t.commissions as string,
+      reports: t.reports as number,
+    })),
+  };
+}
+
+/** A round_trips row with its totals as a JSON array, NUMERIC kept as text. */
+const TRIP_SELECT = `t.*, (SELECT json_agg(json_build_object('currency', x.currency, 'realized_pnl', x.realized_pnl::text,
+    'commissions', x.commissions::text, 'reports', x.reports) ORDER BY x.currency)
+  FROM round_trip_totals x WHERE x.round_trip_id = t.id) AS totals`;
+
+const unnestPositions = (keys: readonly PositionKey[]) => [
+  keys.map((k) => k.account),
+  keys.map((k) => k.conId),
+];
+
+export class PostgresHistory {
+  /** Re-derives the round trips of these positions from their stored fills; returns their current trips. */
+  async rederive(client: pg.ClientBase, keys: readonly PositionKey[]): Promise<CurrentTrip[]> {
+    if (keys.length === 0) return [];
+    const [fills, carries, before] = await Promise.all([
+      client.query(
+        `SELECT e.base_exec_id, e.side, e.shares, e.time_ms, e.account, e.con_id, c.currency,
+           r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission::text, r.currency AS report_currency,
+           r.realized_pnl::text
+         FROM executions e JOIN contracts c USING (con_id) LEFT JOIN commission_reports r USING (base_exec_id)
+         JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) ON e.account = k.account AND e.con_id = k.con_id`,
+        unnestPositions(keys),
+      ),
+      client.query(
+        `SELECT r.account, r.con_id, r.quantity::text FROM round_trip_carry r
+         JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
+        unnestPositions(keys),
+      ),
+      client.query(
+        `SELECT t.id, t.account, t.con_id, t.open_key FROM round_trips t
+         JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
+        unnestPositions(keys),
+      ),
+    ]);
+    const byPosition = new Map<string, Row[]>();
+    for (const row of fills.rows as Row[]) {
+      const key = keyOf({ account: row.account as string, conId: row.con_id as number });
+      byPosition.set(key, [...(byPosition.get(key) ?? []), row]);
+    }
+    const carry = new Map(
+      (carries.rows as Row[]).map((r) => [
+        keyOf({ account: r.account as string, conId: r.con_id as number }),
+        r.quantity as string,
+      ]),
+    );
+    const trips: Array<PositionKey & { shape: ReturnType<typeof deriveRoundTrips>['trips'][number] }> = [];
+    const parts: Array<
+      PositionKey & { openKey: string; baseExecId: string; quantity: string; money: boolean }
+    > = [];
+    const totals = new Map<string, MoneyTotals>(); // position|openKey|currency
+    for (const k of keys) {
+      const rows = byPosition.get(keyOf(k)) ?? [];
+      const derived = deriveRoundTrips(
+        carry.get(keyOf(k)) ?? '0',
+        rows.map((row): TripFill => ({
+          baseExecId: row.base_exec_id as string,
+          side: row.side as 'buy' | 'sell',
+          shares: toDecimal(row.shares as number),
+          time: row.time_ms as number,
+        })),
+      );
+      for (const shape of derived.trips) trips.push({ ...k, shape });
+      const byExec = new Map(rows.map((r) => [r.base_exec_id as string, r]));
+      for (const part of derived.parts) {
+        parts.push({ ...k, ...part });
+        const row = byExec.get(part.baseExecId)!;
+        if (row.report_exec_id === null) continue;
+        const owner = { account: k.account, contract: { conId: k.conId, currency: row.currency as string } };
+        const c = moneyOf(part.money, contribution(owner, reportOf(row)));
+        const key = `${keyOf(k)}|${part.openKey}|${c.currency}`;
+        totals.set(key, addContribution(totals.get(key) ?? zero(c.currency), c, +1));
+      }
+    }
+
+    // Trips that stay keep their ids (the API hands them out); the others go, with their parts.
+    const saved = await client.query(
+      `INSERT INTO round_trips (account, con_id, open_key, opened_before_ledger, open_time_ms, close_time_ms, quantity, fills)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::numeric[], $8::int[])
+       ON CONFLICT (account, con_id, open_key) DO UPDATE SET opened_before_ledger = excluded.opened_before_ledger,
+         open_time_ms = excluded.open_time_ms, close_time_ms = excluded.close_time_ms, quantity = excluded.quantity,
+         fills = excluded.fills
+       RETURNING id, account, con_id, open_key`,
+      [
+        trips.map((t) => t.account),
+        trips.map((t) => t.conId),
+        trips.map((t) => t.shape.openKey),
+        trips.map((t) => (t.shape.openedBeforeLedger ? 1 : 0)),
+        trips.map((t) => t.shape.openTime ?? null),
+        trips.map((t) => t.shape.closeTime ?? null),
+        trips.map((t) => t.shape.quantity),
+        trips.map((t) => t.shape.fills),
+      ],
+    );
+    const ids = new Map(
+      (saved.rows as Row[]).map((r) => [`${r.account}|${r.con_id}|${r.open_key}`, r.id as number]),
+    );
+    const oldIds = (before.rows as Row[]).map((r) => r.id as number);
+    const gone = (before.rows as Row[])
+      .filter((r) => !ids.has(`${r.account}|${r.con_id}|${r.open_key}`))
+      .map((r) => r.id as number);
+    await client.query(`DELETE FROM round_trip_fills WHERE round_trip_id = ANY($1::bigint[])`, [oldIds]);
+    await client.query(`DELETE FROM round_trip_totals WHERE round_trip_id = ANY($1::bigint[])`, [oldIds]);
+    await client.query(`DELETE FROM round_trips WHERE id = ANY($1::bigint[])`, [gone]);
+    const partIds = parts.map((p) => ids.get(`${p.account}|${p.conId}|${p.openKey}`)!);
+    await client.query(
+      `INSERT INTO round_trip_fills (round_trip_id, base_exec_id, quantity, money)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::int[])`,
+      [
+        partIds,
+        parts.map((p) => p.baseExecId),
+        parts.map((p) => p.quantity),
+        parts.map((p) => (p.money ? 1 : 0)),
+      ],
+    );
+    const totalRows = [...totals].map(([key, t]) => {
+      const [account, conId, openKey] = key.split('|');
+      return { id: ids.get(`${account}|${conId}|${openKey}`)!, ...t };
+    });
+    await client.query(
+      `INSERT INTO round_trip_totals (round_trip_id, currency, realized_pnl, commissions, reports)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[], $5::int[])`,
+      [
+        totalRows.map((t) => t.id),
+        totalRows.map((t) => t.currency),
+        totalRows.map((t) => t.realizedPnl),
+        totalRows.map((t) => t.commissions),
+        totalRows.map((t) => t.reports),
+      ],
+    );
+    return this.current(client, keys);
+  }
+
+  /**
+   * Daily realized totals of these accounts on the UTC days of these fill times, summed again from
+   * the joined fills (exact NUMERIC sums), so a correction that moves a fill's day is right too.
+   */
+  async refreshDaily(
+    client: pg.ClientBase,
+    days: ReadonlyArray<{ account: string; time: number }>,
+  ): Promise<void> {
+    const keys = new Map(
+      days.map((d) => [
+        `${d.account}|${utcDayStart(d.time)}`,
+        { account: d.account, start: utcDayStart(d.time) },
+      ]),
+    );
+    if (keys.size === 0) return;
+    const params = [[...keys.values()].map((k) => k.account), [...keys.values()].map((k) => k.start)];
+    await client.query(
+      `DELETE FROM daily_realized d USING unnest($1::text[], $2::bigint[]) AS k (account, start)
+       WHERE d.account = k.account
+         AND d.day = to_char(to_timestamp(k.start / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+      params,
+    );
+    await client.query(
+      `INSERT INTO daily_realized (account, currency, day, realized_pnl, commissions, reports)
+       SELECT e.account, coalesce(r.currency, c.currency),
+         to_char(to_timestamp(k.start / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+         coalesce(sum(r.realized_pnl), 0), sum(coalesce(r.commission, 0)), count(*)
+       FROM unnest($1::text[], $2::bigint[]) AS k (account, start)
+       JOIN executions e ON e.account = k.account AND e.time_ms >= k.start AND e.time_ms < k.start + 86400000
+       JOIN contracts c USING (con_id) JOIN commission_reports r USING (base_exec_id)
+       GROUP BY e.account, coalesce(r.currency, c.currency), k.start`,
+      params,
+    );
+  }
+
+  /**
+   * Positions as IB reports them once synced: one seen for the first time learns what it held
+   * before its first stored fill, once; non-zero means the ledger began after it opened.
+   */
+  async reconcile(
+    client: pg.ClientBase,
+    positions: ReadonlyArray<{ account: string; conId: number; quantity: number }>,
+  ): Promise<CurrentTrip[]> {
+    if (positions.length === 0) return [];
+    const known = await client.query(
+      `SELECT r.account, r.con_id FROM round_trip_carry r
+       JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
+      unnestPositions(positions),
+    );
+    const seen = new Set(
+      (known.rows as Row[]).map((r) => keyOf({ account: r.account as string, conId: r.con_id as number })),
+    );
+    const fresh = positions.filter((p) => !seen.has(keyOf(p)));
+    if (fresh.length === 0) return [];
+    const fills = await client.query(
+      `SELECT e.account, e.con_id, e.side, e.shares FROM executions e
+       JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
+      unnestPositions(fresh),
+    );
+    const byPosition = new Map<string, Row[]>();
+    for (const row of fills.rows as Row[]) {
+      const key = keyOf({ account: row.account as string, conId: row.con_id as number });
+      byPosition.set(key, [...(byPosition.get(key) ?? []), row]);
+    }
+    const carried = fresh.map((p) => ({
+      ...p,
+      carried: carriedQuantity(
+        toDecimal(p.quantity),
+        (byPosition.get(keyOf(p)) ?? []).map((r) => ({
+          side: r.side as 'buy' | 'sell',
+          shares: toDecimal(r.shares as number),
+        })),
+      ),
+    }));
+    await client.query(
+      `INSERT INTO round_trip_carry (account, con_id, quantity) SELECT * FROM unnest($1::text[], $2::bigint[], $3::numeric[])
+       ON CONFLICT (account, con_id) DO NOTHING`,
+      [carried.map((c) => c.account), carried.map((c) => c.conId), carried.map((c) => c.carried)],
+    );
+    return this.rederive(
+      client,
+      carried.filter((c) => c.carried !== '0'),
+    );
+  }
+
+  /** The trip each position's series show: the open one, else the one closed last. */
+  async current(client: pg.ClientBase, keys: readonly PositionKey[]): Promise<CurrentTrip[]> {
+    const { rows } = await client.query(
+      `SELECT DISTINCT ON (t.account, t.con_id) ${TRIP_SELECT} FROM round_trips t
+       JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)
+       ORDER BY t.account, t.con_id, t.close_time_ms IS NULL DESC, t.close_time_ms DESC, t.id DESC`,
+      unnestPositions(keys),
+    );
+    const found = new Map(
+      (rows as Row[]).map((r) => [
+        keyOf({ account: r.account as string, conId: r.con_id as number }),
+        tripFromRow(r),
+      ]),
+    );
+    return keys.map((k) => ({ account: k.account, conId: k.conId, trip: found.get(keyOf(k)) }));
+  }
+
+  /** The current trip of every position of these accounts (all when undefined), at start. */
+  async currentTrips(client: pg.ClientBase, accounts: string[] | null): Promise<CurrentTrip[]> {
+    const { rows } = await client.query(
+      `SELECT DISTINCT ON (t.account, t.con_id) ${TRIP_SELECT} FROM round_trips t
+       WHERE ($1::text[] IS NULL OR t.account = ANY($1::text[]))
+       ORDER BY t.account, t.con_id, t.close_time_ms IS NULL DESC, t.close_time_ms DESC, t.id DESC`,
+      [accounts],
+    );
+    return (rows as Row[]).map((r) => ({
+      account: r.account as string,
+      conId: r.con_id as number,
+      trip: tripFromRow(r),
+    }));
+  }
+
+  async closed(client: pg.ClientBase, query: HistoryQuery): Promise<RoundTripRow[]> {
+    const { rows } = await client.query(
+      `SELECT ${TRIP_SELECT}, ${CONTRACT_COLUMNS} FROM round_trips t JOIN contracts c USING (con_id)
+       WHERE t.close_time_ms IS NOT NULL AND ($1::text IS NULL OR t.account = $1)
+         AND ($2::text IS NULL OR c.symbol = $2) AND ($3::bigint IS NULL OR t.close_time_ms >= $3)
+       ORDER BY t.close_time_ms DESC, t.id DESC LIMIT $4 OFFSET $5`,
+      [query.account ?? null, query.symbol ?? null, query.sinceMs ?? null, query.limit, query.offset],
+    );
+    return (rows as Row[]).map((row) => ({ ...tripFromRow(row), contract: contractFromRow(row) }));
+  }
+
+  async byId(client: pg.ClientBase, id: number): Promise<RoundTripRow | undefined> {
+    const { rows } = await client.query(
+      `SELECT ${TRIP_SELECT}, ${CONTRACT_COLUMNS} FROM round_trips t JOIN contracts c USING (con_id) WHERE t.id = $1`,
+      [id],
+    );
+    const row = rows[0] as Row | undefined;
+    return row && { ...tripFromRow(row), contract: contractFromRow(row) };
+  }
+
+  async fillsOfTrip(client: pg.ClientBase, id: number): Promise<RoundTripFill[]> {
+    const { rows } = await client.query(
+      `SELECT f.quantity::text AS part, f.money, e.exec_id, e.side, e.shares, e.price, e.time_ms, r.commission::text,
+         r.currency AS commission_currency, r.realized_pnl::text
+       FROM round_trip_fills f JOIN executions e USING (base_exec_id)
+       LEFT JOIN commission_reports r USING (base_exec_id)
+       WHERE f.round_trip_id = $1 ORDER BY e.time_ms, e.base_exec_id`,
+      [id],
+    );
+    return (rows as Row[]).map((row) => ({
+      execId: row.exec_id as string,
+      side: row.side as 'buy' | 'sell',
+      quantity: row.part as string,
+      shares: row.shares as number,
+      price: row.price as number,
+      time: row.time_ms as number,
+      money: row.money === 1,
+      commission: opt(row.commission as string | null),
+      commissionCurrency: opt(row.commission_currency as string | null),
+      realizedPnl: opt(row.realized_pnl as string | null),
+    }));
+  }
+}
