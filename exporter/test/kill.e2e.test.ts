@@ -6,10 +6,13 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../src/sim/random-walk.js';
-import { fillStream, simLedger, storedLedger } from './support/ledger-check.js';
+import { fillStream, simLedger, storedLedger, storedPostgresLedger } from './support/ledger-check.js';
+import type { LedgerFacts } from './support/ledger-check.js';
 import { startSim, startTestExporter, tempDir, testConfig } from './support/exporter.js';
+import { describePostgres, startPostgres } from './support/postgres.js';
+import type { PostgresCluster } from './support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -21,11 +24,12 @@ interface Child {
   url: Promise<string>;
 }
 
-function startChild(port: number, db: string): Child {
+function startChild(port: number, db: string, env: Record<string, string> = {}): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...env,
       IBKR_PORT: String(port),
       IBKR_DB_PATH: db,
       IBKR_HTTP_HOST: '127.0.0.1',
@@ -60,9 +64,57 @@ function integrity(db: string): string {
   }
 }
 
+interface KillPlan {
+  kills: number;
+  db: string;
+  env: Record<string, string>;
+  stored(): Promise<LedgerFacts>;
+  afterKill(): void;
+}
+
+const running: Child[] = [];
+
+/** Kills the exporter `kills` times at random points of a fill stream, then checks every fill is stored once. */
+async function killLoop(plan: KillPlan): Promise<void> {
+  const sim = await startSim('basic');
+  const fills = fillStream(sim, '0000k111.6554f3d4', 10);
+  const seed = Number(process.env.KILL_SEED ?? Date.now() % 100_000);
+  const random = seededRandom(seed);
+  const kills: number[] = [];
+  try {
+    for (let i = 0; i < plan.kills; i++) {
+      const child = startChild(sim.port, plan.db, plan.env);
+      running.push(child);
+      // Anywhere from start-up (migrations, restore) through the backfill to live streaming.
+      const at = Math.round(200 + random() * 1800);
+      kills.push(at);
+      await new Promise((resolve) => setTimeout(resolve, at)); // the kill point itself, not a wait for state
+      child.process.kill('SIGKILL');
+      expect((await child.exited).signal).toBe('SIGKILL');
+      plan.afterKill();
+    }
+    fills.stop();
+    const exporter = await startTestExporter(testConfig(sim.port, plan.db, plan.env));
+    try {
+      // The seed in the message makes a failing run replayable with KILL_SEED.
+      await vi.waitFor(async () => expect(await plan.stored(), `KILL_SEED=${seed}`).toEqual(simLedger(sim)), {
+        timeout: 20_000,
+        interval: 100,
+      });
+    } finally {
+      await exporter.stop();
+    }
+    expect((await plan.stored()).execIds).toHaveLength(3 + fills.count);
+    console.info(`seed ${seed}: ${fills.count} fills, kills at ${kills.join(', ')} ms after spawn`);
+  } finally {
+    fills.stop();
+    await sim.stop();
+  }
+}
+
 describe('exporter process under kill -9 and SIGTERM', () => {
   const dir = tempDir();
-  const children: Child[] = [];
+  const children = running;
   afterEach(() => {
     for (const c of children.splice(0)) if (c.process.exitCode === null) c.process.kill('SIGKILL');
   });
@@ -70,40 +122,15 @@ describe('exporter process under kill -9 and SIGTERM', () => {
 
   it('loses and corrupts nothing across 20 SIGKILLs at random points of a fill stream', async () => {
     const db = `${dir.path}/killed.db`;
-    const sim = await startSim('basic');
-    const fills = fillStream(sim, '0000k111.6554f3d4', 10);
-    const seed = Number(process.env.KILL_SEED ?? Date.now() % 100_000);
-    const random = seededRandom(seed);
-    const kills: number[] = [];
-    try {
-      for (let i = 0; i < 20; i++) {
-        const child = startChild(sim.port, db);
-        children.push(child);
-        // Anywhere from start-up (migrations, restore) through the backfill to live streaming.
-        const at = Math.round(200 + random() * 1800);
-        kills.push(at);
-        await new Promise((resolve) => setTimeout(resolve, at)); // the kill point itself, not a wait for state
-        child.process.kill('SIGKILL');
-        expect((await child.exited).signal).toBe('SIGKILL');
+    await killLoop({
+      kills: 20,
+      db,
+      env: {},
+      stored: async () => storedLedger(db),
+      afterKill: () => {
         if (existsSync(db)) expect(integrity(db)).toBe('ok');
-      }
-      fills.stop();
-      const exporter = await startTestExporter(testConfig(sim.port, db));
-      try {
-        // The seed in the message makes a failing run replayable with KILL_SEED.
-        await vi.waitFor(() => expect(storedLedger(db), `KILL_SEED=${seed}`).toEqual(simLedger(sim)), {
-          timeout: 20_000,
-          interval: 100,
-        });
-      } finally {
-        await exporter.stop();
-      }
-      expect(storedLedger(db).execIds).toHaveLength(3 + fills.count);
-      console.info(`seed ${seed}: ${fills.count} fills, kills at ${kills.join(', ')} ms after spawn`);
-    } finally {
-      fills.stop();
-      await sim.stop();
-    }
+      },
+    });
   }, 120_000);
 
   it('on SIGTERM cancels subscriptions, disconnects and closes the database within 5 s', async () => {
@@ -140,4 +167,30 @@ describe('exporter process under kill -9 and SIGTERM', () => {
       await sim.stop();
     }
   }, 30_000);
+});
+
+describePostgres('exporter process under kill -9, on PostgreSQL', () => {
+  const dir = tempDir();
+  let cluster: PostgresCluster;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterEach(() => {
+    for (const c of running.splice(0)) if (c.process.exitCode === null) c.process.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await cluster?.destroy();
+    dir.cleanup();
+  });
+
+  it('stores every fill exactly once across 10 SIGKILLs at random points of a fill stream', async () => {
+    const url = await cluster.createDatabase();
+    await killLoop({
+      kills: 10,
+      db: `${dir.path}/orders.db`,
+      env: { IBKR_DATABASE_URL: url },
+      stored: () => storedPostgresLedger(url),
+      afterKill: () => undefined,
+    });
+  }, 120_000);
 });

@@ -2,6 +2,7 @@
 // (latest revision of each) and the exact decimal sums of commissions and realized PnL.
 import Big from 'big.js';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { parseExecId } from '../../src/domain/exec-id.js';
 import type { GatewaySimulator } from '../../src/sim/server.js';
 
@@ -9,6 +10,14 @@ export interface LedgerFacts {
   execIds: string[];
   commissions: string;
   realizedPnl: string;
+}
+
+function facts(execIds: string[], totals: Array<{ realized_pnl: string; commissions: string }>): LedgerFacts {
+  return {
+    execIds,
+    commissions: totals.reduce((sum, t) => sum.plus(t.commissions), new Big(0)).toString(),
+    realizedPnl: totals.reduce((sum, t) => sum.plus(t.realized_pnl), new Big(0)).toString(),
+  };
 }
 
 export function storedLedger(dbPath: string): LedgerFacts {
@@ -19,13 +28,28 @@ export function storedLedger(dbPath: string): LedgerFacts {
       realized_pnl: string;
       commissions: string;
     }>;
-    return {
-      execIds,
-      commissions: totals.reduce((sum, t) => sum.plus(t.commissions), new Big(0)).toString(),
-      realizedPnl: totals.reduce((sum, t) => sum.plus(t.realized_pnl), new Big(0)).toString(),
-    };
+    return facts(execIds, totals);
   } finally {
     db.close();
+  }
+}
+
+/** The same facts from a PostgreSQL ledger. */
+export async function storedPostgresLedger(url: string): Promise<LedgerFacts> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const execIds = (
+      await client.query('SELECT exec_id FROM executions ORDER BY exec_id COLLATE "C"')
+    ).rows.map((r: { exec_id: string }) => r.exec_id);
+    const totals = (await client.query('SELECT realized_pnl::text, commissions::text FROM ledger_totals'))
+      .rows as Array<{
+      realized_pnl: string;
+      commissions: string;
+    }>;
+    return facts(execIds, totals);
+  } finally {
+    await client.end();
   }
 }
 
