@@ -25,7 +25,7 @@ import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
 import { loadPostgresMigrations, migratePostgres, NewerSchemaError } from './postgres-migrate.js';
-import { opt } from './rows.js';
+import { contractFromRow, opt } from './rows.js';
 import type { Row } from './rows.js';
 import type {
   HistoryQuery,
@@ -54,21 +54,6 @@ export interface PostgresStoreOptions {
   orders: () => { orders(): OrderStore; close(): void };
   /** A query that takes longer fails, so an unreachable server cannot stall the sync path. */
   queryTimeoutMs?: number;
-}
-
-function contractFromRow(row: Row): ContractInfo {
-  return {
-    conId: row.con_id as number,
-    symbol: row.symbol as string,
-    secType: row.sec_type as string,
-    currency: row.currency as string,
-    exchange: opt(row.exchange as string | null),
-    localSymbol: opt(row.local_symbol as string | null),
-    multiplier: row.multiplier as number,
-    lastTradeDate: opt(row.last_trade_date as string | null),
-    strike: opt(row.strike as number | null),
-    right: opt(row.right as 'C' | 'P' | null),
-  };
 }
 
 function ledgerFromRow(row: Row): LedgerTotals {
