@@ -1,6 +1,5 @@
 // Builds and starts the whole exporter from a Config: store → state → session → metrics → HTTP.
 // main.ts and the demo call this; integration tests call it in-process against the simulator.
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -24,6 +23,7 @@ import { positionCollector } from './metrics/position-collector.js';
 import { restartCollector } from './metrics/restart-collector.js';
 import { OrderService } from './orders/order-service.js';
 import { OrderTracker } from './orders/order-tracker.js';
+import { packageVersion } from './package-info.js';
 import { createRestarter } from './restart/create-restarter.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { OrderStore } from './store/order-store.js';
@@ -45,17 +45,10 @@ export interface ExporterOptions {
   now?: () => number;
 }
 
-export function exporterVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 export async function startExporter(config: Config, options: ExporterOptions = {}): Promise<Exporter> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const now = options.now ?? Date.now;
-  const version = exporterVersion();
+  const version = packageVersion();
 
   const store = new SqliteStore({ path: config.dbPath });
   const persisted = store.load();
