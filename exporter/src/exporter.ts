@@ -1,7 +1,5 @@
 // Builds and starts the whole exporter from a Config: store → state → session → metrics → HTTP.
 // main.ts and the demo call this; integration tests call it in-process against the simulator.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -9,10 +7,13 @@ import type { Config } from './config/config.js';
 import { Health } from './domain/health.js';
 import { Portfolio } from './domain/portfolio.js';
 import { createApp } from './http/app.js';
+import { listen } from './http/listener.js';
+import type { Listener } from './http/listener.js';
 import { openApiRouter } from './http/openapi.js';
 import { ordersRouter } from './http/orders-routes.js';
 import { restartRouter } from './http/restart-routes.js';
 import { IbOrderSession } from './ib/order-session.js';
+import { METRICS_SURFACE, surface } from './http/surface.js';
 import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
@@ -31,8 +32,10 @@ import type { Store } from './store/store.js';
 import { SyncService } from './sync/sync-service.js';
 
 export interface Exporter {
-  /** The HTTP base URL, e.g. http://127.0.0.1:8000 */
+  /** The main listener's base URL, e.g. http://127.0.0.1:8000 (https with a TLS web config). */
   readonly url: string;
+  /** The REST API's base URL: the API listener's (IBKR_API_PORT), else the main one's. */
+  readonly apiUrl: string;
   readonly health: Health;
   readonly portfolio: Portfolio;
   readonly store: Store;
@@ -117,16 +120,27 @@ export async function startExporter(config: Config, options: ExporterOptions = {
       openApiRouter(version),
     ],
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.http.port, config.http.host, (error?: Error) =>
-      error ? reject(error) : resolve(s),
-    );
+  const readToken = config.api.readTokenRequired ? config.api.token : undefined;
+  const { api: apiAddress, web } = config.http;
+  const listeners: Listener[] = [];
+  const main = await listen(surface(app, apiAddress ? { only: METRICS_SURFACE } : { readToken }), {
+    host: config.http.host,
+    port: config.http.port,
+    web,
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  listeners.push(main);
+  if (apiAddress) {
+    try {
+      listeners.push(await listen(surface(app, { readToken }), { ...apiAddress, web }));
+    } catch (error) {
+      await main.close();
+      throw error;
+    }
+  }
+  const url = main.url;
+  const apiUrl = listeners.at(-1)!.url;
   logger.info(
-    { url, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId },
+    { url, apiUrl, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId },
     'exporter listening',
   );
 
@@ -136,15 +150,13 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   let stopping: Promise<void> | undefined;
   return {
     url,
+    apiUrl,
     health,
     portfolio,
     store,
     stop() {
       stopping ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await Promise.all(listeners.map((listener) => listener.close()));
         restarter.close();
         await orders.stop();
         await session?.stop();
