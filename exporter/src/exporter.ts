@@ -7,6 +7,7 @@ import type { Config } from './config/config.js';
 import { Health } from './domain/health.js';
 import { Portfolio } from './domain/portfolio.js';
 import { createApp } from './http/app.js';
+import { landingRouter } from './http/landing.js';
 import { listen } from './http/listener.js';
 import type { Listener } from './http/listener.js';
 import { openApiRouter } from './http/openapi.js';
@@ -52,6 +53,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const now = options.now ?? Date.now;
   const version = packageVersion();
+  const buildInfo = { version, revision: config.revision, nodeversion: process.version };
 
   const store = new SqliteStore({ path: config.dbPath });
   const persisted = store.load();
@@ -97,7 +99,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     [
       positionCollector(registry, portfolio, base),
       accountCollector(registry, portfolio, base),
-      healthCollector(registry, health, version),
+      healthCollector(registry, health, buildInfo),
       restartCollector(registry, restarter),
       ordersMetrics,
     ],
@@ -115,6 +117,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     vncUrl: config.gateway.vncUrl,
     syncing: config.ib.autoSync,
     routers: [
+      landingRouter({ ...buildInfo, health, apiPort: config.http.api?.port }),
       restartRouter({ restarter, token: config.api.token }),
       ordersRouter({ service: orders.service, token: config.api.token }),
       openApiRouter(version),

@@ -6,6 +6,7 @@ import { request } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
@@ -48,6 +49,23 @@ function get(
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Plain HTTP with the body as bytes, without the decompression fetch would do. */
+function getRaw(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ headers: Answer['headers']; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    plainRequest(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -241,6 +259,28 @@ describe('separate API listener and the read token', () => {
       ).toBe(404);
     }
     expect((await get(`${exporter.url}/orders`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('answers / with a landing page naming the build, the gateway state and the links', async () => {
+    const page = await get(`${exporter.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain(`revision unknown, Node ${process.version}`);
+    expect(page.body).toContain('Gateway: <strong>disconnected</strong>');
+    expect(page.body).toContain('<a href="/metrics">/metrics</a>');
+    expect(page.body).toContain('/sync/health (on the API port');
+  });
+
+  it('gzips /metrics for a scraper that accepts it, and only then', async () => {
+    const zipped = await getRaw(`${exporter.url}/metrics`, { 'accept-encoding': 'gzip' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    const text = gunzipSync(zipped.body).toString('utf8');
+    expect(text).toContain(
+      `ibkr_exporter_build_info{version="0.1.0",revision="unknown",nodeversion="${process.version}"} 1`,
+    );
+    const plain = await getRaw(`${exporter.url}/metrics`, {});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString('utf8')).toContain('ibkr_exporter_build_info');
   });
 
   it('puts the account-data reads behind the bearer token on the API port', async () => {

@@ -149,6 +149,19 @@ const fields = {
 
 type Fields = typeof fields;
 type Env = { [K in keyof Fields]: z.output<Fields[K]> };
+/** The name of every environment variable the configuration reads. */
+export type ConfigVariable = keyof Fields;
+
+/**
+ * Every variable with the value it takes when unset, read off the schema itself (each field
+ * parsed from `undefined`), so --help cannot drift from what loadConfig does. undefined: none.
+ */
+export function configDefaults(): Array<{ name: ConfigVariable; value: unknown }> {
+  return (Object.keys(fields) as ConfigVariable[]).map((name) => {
+    const result = fields[name].safeParse(undefined);
+    return { name, value: result.success ? result.data : undefined };
+  });
+}
 
 /** Rules that relate two variables; each names the variable to fix. */
 function crossChecks(env: Partial<Env>): string[] {

@@ -1,4 +1,5 @@
 // The HTTP surface as a value (createApp(deps)), so tests call it in-process on an ephemeral port.
+import compression from 'compression';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -43,6 +44,9 @@ const tradesQuery = z
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // gzip when the client asks (Prometheus sends Accept-Encoding: gzip): /metrics at 10,000
+  // positions is megabytes of text that compresses about tenfold (bench/ scrape rows).
+  app.use(compression());
 
   app.get('/metrics', async (_req, res) => {
     const body = await deps.metrics.render();
