@@ -284,7 +284,14 @@ describe('separate API listener and the read token', () => {
   });
 
   it('puts the account-data reads behind the bearer token on the API port', async () => {
-    for (const path of ['/positions', '/trades', '/pnl/summary', '/orders', '/positions/history']) {
+    for (const path of [
+      '/positions',
+      '/trades',
+      '/pnl/summary',
+      '/orders',
+      '/positions/history',
+      '/positions/1/trades',
+    ]) {
       const without = await get(`${exporter.apiUrl}${path}`);
       expect(without.status, path).toBe(401);
       expect(without.headers['www-authenticate']).toBe('Bearer realm="ibkr-pnl-exporter"');

@@ -1,5 +1,5 @@
 // IBKR_WEB_CONFIG_FILE: the web configuration file of Prometheus exporters (exporter-toolkit's
-// docs/web-configuration.md), so an operator protects this exporter the way they protect
+// format; docs/security.md), so an operator protects this exporter the way they protect
 // node_exporter: same field names, defaults and rules. Read and checked once at start; every
 // problem names its field. Certificates and keys are read here and loaded into a TLS context, so
 // an unreadable or mismatched pair refuses to start rather than failing the first handshake.

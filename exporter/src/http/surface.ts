@@ -11,7 +11,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export const METRICS_SURFACE: ReadonlySet<string> = new Set(['/', '/metrics', '/healthz', '/readyz']);
 
 /** Read endpoints that return positions, balances, trades or orders of the account. */
-const ACCOUNT_DATA = /^\/(positions(\/history)?|trades|pnl\/summary|orders(\/[^/]+)?)\/?$/;
+// Every path under these: /positions/history and /positions/:id/trades included.
+const ACCOUNT_DATA = /^\/(positions|trades|pnl|orders)(\/|$)/;
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
