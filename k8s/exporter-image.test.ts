@@ -138,7 +138,8 @@ describe('exporter image contents', () => {
       devDependencies: Record<string, string>;
     };
     for (const lib of TEST_LIBRARIES) expect(pkg.devDependencies).toHaveProperty(lib);
-    const image = copiedFiles(runtime!, buildContext(ROOT));
+    // The sources reach the image through the build stage, which compiles them into dist/.
+    const image = copiedFiles(build!, buildContext(ROOT));
     expect(image).toContain('exporter/src/main.ts');
     expect(image).toContain('package-lock.json');
     expect(image.filter(isTestCode)).toEqual([]);
@@ -147,7 +148,7 @@ describe('exporter image contents', () => {
   it('would catch test code let into the context', () => {
     // Without its test exclusion, the same .dockerignore sends the unit tests next to the sources.
     const rules = dockerignoreRules(ROOT).filter((rule) => !rule.includes('.test.ts'));
-    const leaked = copiedFiles(runtime!, buildContext(ROOT, rules)).filter(isTestCode);
+    const leaked = copiedFiles(build!, buildContext(ROOT, rules)).filter(isTestCode);
     expect(leaked).toContain('exporter/src/domain/ledger.test.ts');
     // And a file named like product code that imports the test runner counts as test code.
     expect(testLibraryImports('exporter/test/support/ib-client.ts')).toEqual(['vitest']);
