@@ -88,7 +88,7 @@ const dependencyRules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', '.scratch/', 'bench/results.json'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', '.scratch/', 'bench/results.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

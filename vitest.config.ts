@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Brings dist/ up to date for the suites that run the compiled exporter as a process.
+    globalSetup: ['exporter/test/support/build.ts'],
   },
 });

@@ -1,7 +1,7 @@
 // Benchmark 1: GET /metrics on the exporter holding N positions across 3 accounts, against a bare
 // prom-client Registry that holds exactly the same series and does nothing at scrape time.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -71,9 +71,73 @@ async function timeGet(url: string): Promise<{ ms: number; bytes: number }> {
   return { ms: performance.now() - started, bytes: Buffer.byteLength(body) };
 }
 
+/**
+ * GET /metrics as bytes on the wire, gzip asked for or not, without decompressing: the time, the
+ * bytes and the CPU this process spent (the exporter runs inline, so that is its compression).
+ */
+function rawGet(url: string, gzip: boolean): Promise<{ ms: number; bytes: number; cpuMs: number }> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  return new Promise((resolve, reject) => {
+    request(`${url}/metrics`, { headers: gzip ? { 'accept-encoding': 'gzip' } : {}, agent: false }, (res) => {
+      if (gzip !== (res.headers['content-encoding'] === 'gzip')) {
+        reject(new Error(`content-encoding ${String(res.headers['content-encoding'])} with gzip=${gzip}`));
+      }
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => {
+        const used = process.cpuUsage(cpu);
+        resolve({ ms: performance.now() - started, bytes, cpuMs: (used.user + used.system) / 1000 });
+      });
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function gzipRows(url: string, label: string, reps: number): Promise<Row[]> {
+  type Get = Awaited<ReturnType<typeof rawGet>>;
+  const runs = { gzip: [] as Get[], plain: [] as Get[] };
+  for (let i = 0; i < reps + 1; i++) {
+    const gzip = await rawGet(url, true);
+    const plain = await rawGet(url, false);
+    if (i === 0) continue; // warm-up
+    runs.gzip.push(gzip);
+    runs.plain.push(plain);
+  }
+  const of = (key: 'ms' | 'bytes' | 'cpuMs', r: Get[], scale = 1) => summarize(r.map((x) => x[key] / scale));
+  const note = 'baseline column: the same scrape without Accept-Encoding: gzip';
+  return [
+    row({
+      benchmark: 'scrape',
+      metric: `GET /metrics with gzip, ${label}`,
+      unit: 'ms',
+      value: of('ms', runs.gzip),
+      baseline: of('ms', runs.plain),
+      note,
+    }),
+    row({
+      benchmark: 'scrape',
+      metric: `bytes on the wire with gzip, ${label}`,
+      unit: 'kB',
+      value: of('bytes', runs.gzip, 1024),
+      baseline: of('bytes', runs.plain, 1024),
+    }),
+    row({
+      benchmark: 'scrape',
+      metric: `CPU per scrape with gzip (exporter and client, one process), ${label}`,
+      unit: 'ms',
+      value: of('cpuMs', runs.gzip),
+      baseline: of('cpuMs', runs.plain),
+    }),
+  ];
+}
+
 export async function scrapeBench(options: ScrapeOptions): Promise<Row[]> {
   const rows: Row[] = [];
   const perSeries = new Map<number, number[]>();
+  const gzip: Row[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'ibkr-bench-scrape-'));
   try {
     for (const size of options.sizes) {
@@ -103,6 +167,11 @@ export async function scrapeBench(options: ScrapeOptions): Promise<Row[]> {
           baselineMs.push(b.ms);
           exporterBytes = a.bytes;
           baselineBytes = b.bytes;
+        }
+        if (size === Math.max(...options.sizes)) {
+          gzip.push(
+            ...(await gzipRows(exporter.url, `${size.toLocaleString('en-US')} positions`, options.reps)),
+          );
         }
       } finally {
         await new Promise<void>((resolve) => {
@@ -152,5 +221,5 @@ export async function scrapeBench(options: ScrapeOptions): Promise<Row[]> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return rows;
+  return [...rows, ...gzip];
 }

@@ -27,22 +27,30 @@ const build = dockerfile.stages[0];
 const runtime = dockerfile.stages.at(-1);
 
 describe('exporter Dockerfile', () => {
-  it('builds in one stage and runs in another, both from a pinned Node image', () => {
+  it('builds in one stage and runs in another, both from a pinned Node LTS image with security fixes', () => {
     expect(dockerfile.stages).toHaveLength(2);
     expect(build?.name).toBe('build');
-    for (const stage of dockerfile.stages) expect(pinnedTag(stage.image)).toMatch(/^20\.\d+\.\d+/);
+    // Node 22 (maintenance LTS until April 2027); Node 20 reached its end of life in April 2026.
+    for (const stage of dockerfile.stages) expect(pinnedTag(stage.image)).toMatch(/^22\.\d+\.\d+/);
   });
 
-  it('compiles better-sqlite3 and installs production dependencies only in the build stage', () => {
+  it('compiles better-sqlite3 and the TypeScript in the build stage, then keeps production dependencies only', () => {
     const scripts = runScripts(build ?? { image: '', name: null, instructions: [] }).join('\n');
-    expect(scripts).toMatch(/npm_config_build_from_source=true npm ci --omit=dev/);
+    expect(scripts).toMatch(/npm_config_build_from_source=true npm ci/);
+    expect(scripts).toMatch(/npm run build[^]*npm prune --omit=dev/);
     expect(scripts).toContain("require('better-sqlite3')");
     expect(scripts).toMatch(/apt-get install[^\n]*g\+\+/);
     // The runtime stage gets the node_modules, not a compiler.
     const copies = ofKeyword(runtime ?? build!, 'COPY');
-    expect(
-      copies.some((c) => flag(c, 'from') === 'build' && c.getArgumentsContent()?.includes('node_modules')),
-    ).toBe(true);
+    for (const built of ['node_modules', 'dist']) {
+      expect(
+        copies.some(
+          (c) => flag(c, 'from') === 'build' && c.getArgumentsContent()?.startsWith(`/app/${built}`),
+        ),
+      ).toBe(true);
+    }
+    // The runtime stage has no sources: it runs the compiled JavaScript.
+    expect(copies.some((c) => c.getArgumentsContent()?.includes('exporter/src'))).toBe(false);
     expect(runScripts(runtime!).join('\n')).not.toMatch(/apt-get|npm (ci|install)/);
   });
 
@@ -79,7 +87,14 @@ describe('exporter Dockerfile', () => {
     // An allow-list: everything excluded first, then the few inputs re-included.
     expect(lines[0]).toBe('*');
     expect(lines.filter((l) => l.startsWith('!')).sort()).toEqual(
-      ['!exporter/src/', '!package-lock.json', '!package.json', '!tsconfig.json'].sort(),
+      [
+        '!exporter/src/',
+        '!package-lock.json',
+        '!package.json',
+        '!scripts/build.mjs',
+        '!tsconfig.build.json',
+        '!tsconfig.json',
+      ].sort(),
     );
     expect(lines).toContain('exporter/src/**/*.test.ts');
     // Every COPY source of the runtime stage is inside the allow-list.
@@ -123,7 +138,8 @@ describe('exporter image contents', () => {
       devDependencies: Record<string, string>;
     };
     for (const lib of TEST_LIBRARIES) expect(pkg.devDependencies).toHaveProperty(lib);
-    const image = copiedFiles(runtime!, buildContext(ROOT));
+    // The sources reach the image through the build stage, which compiles them into dist/.
+    const image = copiedFiles(build!, buildContext(ROOT));
     expect(image).toContain('exporter/src/main.ts');
     expect(image).toContain('package-lock.json');
     expect(image.filter(isTestCode)).toEqual([]);
@@ -132,7 +148,7 @@ describe('exporter image contents', () => {
   it('would catch test code let into the context', () => {
     // Without its test exclusion, the same .dockerignore sends the unit tests next to the sources.
     const rules = dockerignoreRules(ROOT).filter((rule) => !rule.includes('.test.ts'));
-    const leaked = copiedFiles(runtime!, buildContext(ROOT, rules)).filter(isTestCode);
+    const leaked = copiedFiles(build!, buildContext(ROOT, rules)).filter(isTestCode);
     expect(leaked).toContain('exporter/src/domain/ledger.test.ts');
     // And a file named like product code that imports the test runner counts as test code.
     expect(testLibraryImports('exporter/test/support/ib-client.ts')).toEqual(['vitest']);
@@ -150,7 +166,8 @@ describe('exporter image commands, run from the checkout', () => {
     const dir = mkdtempSync(join(tmpdir(), 'exporter-image-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const [command, ...args] = jsonWords(ofKeyword(runtime!, 'CMD')[0]!);
-    expect(command).toBe('node');
+    // Compiled JavaScript (dist/, built by the tests' global setup), no TypeScript loader.
+    expect([command, ...args]).toEqual(['node', '--enable-source-maps', 'dist/main.js']);
     // The image's environment, with the ledger in a temporary directory, a free port and no
     // gateway to connect to.
     const env = {

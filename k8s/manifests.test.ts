@@ -17,6 +17,29 @@ const GATEWAY = 'ib-gateway';
 const EXPORTER = 'ibkr-exporter';
 /** The gateway's socat port (what clients use) and its API port inside the container, by mode. */
 const PORTS = { paper: { socat: 4004, api: 4002 }, live: { socat: 4003, api: 4001 } } as const;
+/** What every account shares, installed once per cluster: kind/name → namespace. */
+const SHARED = new Map([
+  ['PrometheusRule/ibkr-exporter', 'monitoring'],
+  ['ConfigMap/ibkr-grafana-dashboards', 'monitoring'],
+]);
+
+type Policy = K8sObject & {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress?: Array<{
+      from?: Array<{
+        podSelector?: { matchLabels: Record<string, string> };
+        namespaceSelector?: { matchLabels?: Record<string, string> };
+      }>;
+      ports: Array<{ port: string | number; protocol?: string }>;
+    }>;
+    egress?: Array<{
+      to?: Array<{ podSelector?: { matchLabels: Record<string, string> } }>;
+      ports: Array<{ port: string | number; protocol?: string }>;
+    }>;
+  };
+};
 
 if (!KUBECTL) {
   // Said once, loudly, instead of silently passing: the overlays were not rendered.
@@ -87,9 +110,8 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       const namespace = namespaces[0]?.metadata.name;
       expect(namespace).toMatch(/^ibkr-(paper|live)$/);
       for (const o of objects(overlay).filter((x) => x.kind !== 'Namespace')) {
-        expect(`${o.kind}/${o.metadata.name} in ${o.metadata.namespace}`).toBe(
-          `${o.kind}/${o.metadata.name} in ${namespace}`,
-        );
+        const id = `${o.kind}/${o.metadata.name}`;
+        expect(`${id} in ${o.metadata.namespace}`).toBe(`${id} in ${SHARED.get(id) ?? namespace}`);
       }
     });
 
@@ -166,7 +188,7 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       expect(dashboards.metadata.labels?.grafana_dashboard).toBe('1');
     });
 
-    it('gives the job label the alerts select: the Service name equals the job in prometheus.yml', () => {
+    it('gives the job label the alerts select from a Service label, not the Service name', () => {
       const config = parse(readFileSync(join(ROOT, 'prometheus', 'prometheus.yml'), 'utf8'), {
         version: '1.1',
       }) as { scrape_configs: Array<{ job_name: string }> };
@@ -174,8 +196,36 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       const monitor = named(objects(overlay), 'ServiceMonitor', EXPORTER) as K8sObject & {
         spec: { jobLabel?: string };
       };
-      expect(monitor.spec.jobLabel).toBeUndefined();
-      expect(jobs).toContain(EXPORTER);
+      expect(monitor.spec.jobLabel).toBe('app.kubernetes.io/name');
+      const service = named<Service>(objects(overlay), 'Service', EXPORTER);
+      expect(jobs).toContain(service.metadata.labels?.[monitor.spec.jobLabel!]);
+      const alerts = readFileSync(join(ROOT, 'prometheus', 'rules', 'ibkr-alerts.yml'), 'utf8');
+      expect(alerts).toContain(`job="${service.metadata.labels?.[monitor.spec.jobLabel!]}"`);
+    });
+
+    it("lets Prometheus reach the exporter's metrics, ordering namespaces its API, and the exporter only what it uses", () => {
+      const policy = named<Policy>(objects(overlay), 'NetworkPolicy', EXPORTER);
+      const pods = (name: string) => named<Deployment>(objects(overlay), 'Deployment', name).spec.template;
+      expect(selects(policy.spec.podSelector.matchLabels, pods(EXPORTER).metadata.labels)).toBe(true);
+      expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      const c = container(exporter(overlay), 'exporter');
+      const portOf = (name: string) => c.ports?.find((p) => p.name === name)?.containerPort;
+      expect(envValue(c, 'IBKR_API_PORT')).toBe(String(portOf('api')));
+      const ingress = policy.spec.ingress ?? [];
+      expect(ingress.map((r) => r.ports.map((p) => p.port))).toEqual([['http'], ['api']]);
+      expect(ingress[0]?.from?.[0]?.podSelector?.matchLabels).toEqual({
+        'app.kubernetes.io/name': 'prometheus',
+      });
+      expect(ingress[1]?.from?.[0]?.namespaceSelector?.matchLabels).toEqual({
+        'ibkr-pnl-exporter/orders': 'allowed',
+      });
+      const egress = policy.spec.egress ?? [];
+      const toGateway = egress.find((r) =>
+        r.to?.some((t) => selects(t.podSelector?.matchLabels ?? {}, pods(GATEWAY).metadata.labels)),
+      );
+      expect(toGateway?.ports.map((p) => p.port).sort()).toEqual(['api', 'ibc-command']);
+      expect(egress.some((r) => r.ports.some((p) => p.port === 53 && p.protocol === 'UDP'))).toBe(true);
+      expect(egress.some((r) => r.ports.some((p) => p.port === 5432))).toBe(true);
     });
 
     it('carries every rule of prometheus/rules in the PrometheusRule', () => {
@@ -290,14 +340,14 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       expect(envValue(c, 'IBKR_HTTP_PORT')).toBe(
         String(c.ports?.find((p) => p.name === 'http')?.containerPort),
       );
-      // The ledger is on the volume, /tmp is writable on a read-only root.
+      // The ledger is on the volume; nothing else is writable (compiled JavaScript needs no /tmp).
       const mounts = new Map(c.volumeMounts?.map((m) => [m.mountPath, m.name]));
       expect(envValue(c, 'IBKR_DB_PATH')).toBe('/data/ibkr.db');
       const volumes = exporter(overlay).spec.template.spec.volumes ?? [];
       expect(volumes.find((v) => v.name === mounts.get('/data'))?.persistentVolumeClaim?.claimName).toBe(
         'ibkr-exporter-data',
       );
-      expect(volumes.find((v) => v.name === mounts.get('/tmp'))?.emptyDir).toBeDefined();
+      expect([...mounts.keys()].filter((path) => !path.startsWith('/var/run/secrets/'))).toEqual(['/data']);
     });
 
     it('probes the gateway with the API handshake inside the container and never kills it for its login', () => {
@@ -379,6 +429,29 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       const shared = vnc.volumeMounts?.filter((m) => c.volumeMounts?.some((g) => g.name === m.name));
       expect(shared?.map((m) => m.mountPath)).toEqual(['/tmp/.X11-unix']);
     });
+  });
+
+  it('installs the rules and dashboards once when the paper and live overlays share a cluster', () => {
+    // kubectl apply of both: objects with the same kind, namespace and name are one object.
+    const applied = new Map<string, K8sObject>();
+    for (const o of [...objects('paper'), ...objects('live')]) {
+      const id = `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      const earlier = applied.get(id);
+      // The same object from both, not two versions fighting over one name.
+      if (earlier && SHARED.has(`${o.kind}/${o.metadata.name}`)) expect(o).toEqual(earlier);
+      applied.set(id, o);
+    }
+    const rules = [...applied.values()].filter((o) => o.kind === 'PrometheusRule') as Array<
+      K8sObject & { spec: { groups: Array<{ name: string }> } }
+    >;
+    const groups = rules.flatMap((r) => r.spec.groups.map((g) => g.name));
+    expect(groups.length).toBeGreaterThan(0);
+    expect(groups.filter((g, i) => groups.indexOf(g) !== i)).toEqual([]);
+    expect([...applied.values()].filter((o) => o.metadata.name === 'ibkr-grafana-dashboards')).toHaveLength(
+      1,
+    );
+    // While each account keeps its own exporter and ServiceMonitor.
+    expect([...applied.values()].filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(2);
   });
 
   it('paper lets the exporter place orders; live is read-only on port 4003', () => {

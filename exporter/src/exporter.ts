@@ -1,8 +1,5 @@
 // Builds and starts the whole exporter from a Config: store → state → session → metrics → HTTP.
 // main.ts and the demo call this; integration tests call it in-process against the simulator.
-import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -10,6 +7,9 @@ import type { Config } from './config/config.js';
 import type { Health } from './domain/health.js';
 import type { Portfolio } from './domain/portfolio.js';
 import { createApp } from './http/app.js';
+import { landingRouter } from './http/landing.js';
+import { listen } from './http/listener.js';
+import type { Listener } from './http/listener.js';
 import { openApiRouter } from './http/openapi.js';
 import { ordersRouter } from './http/orders-routes.js';
 import { restartRouter } from './http/restart-routes.js';
@@ -18,6 +18,7 @@ import { syncRouter } from './http/sync-routes.js';
 import { roundTripView } from './http/history-views.js';
 import { updatesMessage } from './http/views.js';
 import { UpdatesHub } from './http/ws-updates.js';
+import { METRICS_SURFACE, surface } from './http/surface.js';
 import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
@@ -28,6 +29,7 @@ import { positionCollector } from './metrics/position-collector.js';
 import { restartCollector } from './metrics/restart-collector.js';
 import { OrderService } from './orders/order-service.js';
 import { OrderTracker } from './orders/order-tracker.js';
+import { packageVersion } from './package-info.js';
 import { createRestarter } from './restart/create-restarter.js';
 import type { OrderStore } from './store/order-store.js';
 import { openLedger } from './store/open-ledger.js';
@@ -43,8 +45,10 @@ import { SyncService } from './sync/sync-service.js';
 const UPDATES_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export interface Exporter {
-  /** The HTTP base URL, e.g. http://127.0.0.1:8000 */
+  /** The main listener's base URL, e.g. http://127.0.0.1:8000 (https with a TLS web config). */
   readonly url: string;
+  /** The REST API's base URL: the API listener's (IBKR_API_PORT), else the main one's. */
+  readonly apiUrl: string;
   readonly health: Health;
   readonly portfolio: Portfolio;
   readonly store: Store;
@@ -57,17 +61,11 @@ export interface ExporterOptions {
   now?: () => number;
 }
 
-export function exporterVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 export async function startExporter(config: Config, options: ExporterOptions = {}): Promise<Exporter> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const now = options.now ?? Date.now;
-  const version = exporterVersion();
+  const version = packageVersion();
+  const buildInfo = { version, revision: config.revision, nodeversion: process.version };
 
   const { store, portfolio, health } = await openLedger(config, logger, now());
   const sync = new SyncService({
@@ -111,7 +109,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     [
       positionCollector(registry, portfolio, base),
       accountCollector(registry, portfolio, base),
-      healthCollector(registry, health, version),
+      healthCollector(registry, health, buildInfo),
       storeCollector(registry, health, store.backend),
       restartCollector(registry, restarter),
       ordersMetrics,
@@ -132,16 +130,31 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     corsOrigins: config.http.corsOrigins,
     routers: [
       syncRouter({ control, health, token: config.api.token, now }),
+      landingRouter({ ...buildInfo, health, apiPort: config.http.api?.port }),
       restartRouter({ restarter, token: config.api.token }),
       ordersRouter({ service: orders.service, token: config.api.token }),
       openApiRouter(version),
     ],
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.http.port, config.http.host, (error?: Error) =>
-      error ? reject(error) : resolve(s),
-    );
+  const readToken = config.api.readTokenRequired ? config.api.token : undefined;
+  const { api: apiAddress, web } = config.http;
+  const listeners: Listener[] = [];
+  const main = await listen(surface(app, apiAddress ? { only: METRICS_SURFACE } : { readToken }), {
+    host: config.http.host,
+    port: config.http.port,
+    web,
   });
+  listeners.push(main);
+  if (apiAddress) {
+    try {
+      listeners.push(await listen(surface(app, { readToken }), { ...apiAddress, web }));
+    } catch (error) {
+      await main.close();
+      throw error;
+    }
+  }
+  const url = main.url;
+  const apiUrl = listeners.at(-1)!.url;
   // history: the newest closed round trips, as the first page of GET /positions/history.
   const history = async () => (await store.roundTripHistory({ limit: 100, offset: 0 })).map(roundTripView);
   const updates = new UpdatesHub({
@@ -153,12 +166,11 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     origins: config.http.corsOrigins,
     logger,
   });
-  updates.attach(server);
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  // The WebSocket upgrade bypasses the request handler, so it would skip basic authentication and
+  // the read token: with either configured, /ws/updates is not served (docs/http-api.md).
+  if ((web?.users.size ?? 0) === 0 && readToken === undefined) updates.attach(listeners.at(-1)!.server);
   logger.info(
-    { url, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId },
+    { url, apiUrl, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId },
     'exporter listening',
   );
 
@@ -168,16 +180,14 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   let stopping: Promise<void> | undefined;
   return {
     url,
+    apiUrl,
     health,
     portfolio,
     store,
     stop() {
       stopping ??= (async () => {
         updates.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await Promise.all(listeners.map((listener) => listener.close()));
         restarter.close();
         await orders.stop();
         await control.stop();

@@ -2,7 +2,9 @@
 // reads the environment or installs process handlers.
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config/config.js';
+import { helpText } from './config/help.js';
 import { startExporter } from './exporter.js';
+import { packageVersion } from './package-info.js';
 import { LedgerError } from './store/ledger-error.js';
 import { PostgresRefusal } from './store/postgres-errors.js';
 
@@ -13,7 +15,29 @@ const EXIT_LEDGER = 3;
 /** Shutdown must finish within this, or the process exits anyway (Kubernetes waits 30 s). */
 const SHUTDOWN_DEADLINE_MS = 5000;
 
+/** --help and --version answer and exit; anything else on the command line is a mistake. */
+function commandLine(args: string[]): void {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(helpText());
+    process.exit(0);
+  }
+  if (args.includes('--version')) {
+    const revision = process.env.IBKR_REVISION || 'unknown';
+    process.stdout.write(
+      `ibkr-pnl-exporter ${packageVersion()} (revision ${revision}, node ${process.version})\n`,
+    );
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    process.stderr.write(
+      `ibkr-pnl-exporter: unknown argument ${args[0]}; configure with the environment, see --help\n`,
+    );
+    process.exit(EXIT_CONFIG);
+  }
+}
+
 async function main(): Promise<void> {
+  commandLine(process.argv.slice(2));
   let config;
   try {
     config = loadConfig(process.env);

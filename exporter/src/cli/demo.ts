@@ -54,10 +54,10 @@ async function main(): Promise<void> {
   console.log(`IB Gateway simulator  ${sim.host}:${sim.port}  (scenario ${scenario.description ?? 'demo'})`);
   console.log(`database              ${config.dbPath}`);
   console.log(`metrics               ${exporter.url}/metrics`);
-  console.log(`sync health           ${exporter.url}/sync/health`);
-  console.log(`positions             ${exporter.url}/positions`);
-  console.log(`trades                ${exporter.url}/trades`);
-  console.log(`pnl summary           ${exporter.url}/pnl/summary`);
+  console.log(`sync health           ${exporter.apiUrl}/sync/health`);
+  console.log(`positions             ${exporter.apiUrl}/positions`);
+  console.log(`trades                ${exporter.apiUrl}/trades`);
+  console.log(`pnl summary           ${exporter.apiUrl}/pnl/summary`);
   if (prometheus)
     console.log(`prometheus            ${prometheus.url}  (the project's rules; alerts on /alerts)`);
   console.log('Press Ctrl-C to stop.');

@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { packageRoot } from '../package-info.js';
 
 /** The project's prometheus/ folder: prometheus.yml, rules/, alertmanager.yml. */
-export const PROMETHEUS_DIR = fileURLToPath(new URL('../../../prometheus/', import.meta.url));
+export const PROMETHEUS_DIR = join(packageRoot(), 'prometheus');
 
 /** The job name the alerts select on (IbkrExporterDown); see prometheus/prometheus.yml. */
 export const EXPORTER_JOB = 'ibkr-exporter';

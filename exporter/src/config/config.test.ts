@@ -28,7 +28,7 @@ describe('loadConfig', () => {
         handshakeTimeoutMs: 20000,
       },
       dbPath: 'data/ibkr.db',
-      api: { token: undefined },
+      api: { token: undefined, readTokenRequired: false },
       orders: { maxQuantity: undefined, maxNotional: undefined },
       gateway: {
         restartEnabled: false,
@@ -46,8 +46,11 @@ describe('loadConfig', () => {
         port: 8000,
         corsOrigins: [],
         updates: { maxClients: 50, heartbeatMs: 30000 },
+        web: undefined,
+        api: undefined,
       },
       logLevel: 'info',
+      revision: 'unknown',
     });
   });
 
@@ -302,5 +305,40 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ IBKR_PORT: 'x', IBKR_READONLY: 'maybe' })).toThrow(
       'invalid configuration:\n  IBKR_PORT: must be an integer from 1 to 65535 (got "x")\n  IBKR_READONLY: must be one of true/false/1/0/yes/no (got "maybe")',
     );
+  });
+
+  it('names a web config file that cannot be read, and each bad field of one that can', () => {
+    const files: Record<string, string> = {
+      '/web.yml': 'basic_auth_users:\n  alice: plain\nrate_limit: {}\n',
+    };
+    const read = (path: string) => {
+      if (files[path] === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      return files[path];
+    };
+    expect(problemsOf({ IBKR_WEB_CONFIG_FILE: '/missing.yml' })).toEqual([
+      'IBKR_WEB_CONFIG_FILE: cannot read /missing.yml (ENOENT)',
+    ]);
+    expect(() => loadConfig({ IBKR_WEB_CONFIG_FILE: '/web.yml' }, read)).toThrow(
+      'IBKR_WEB_CONFIG_FILE: /web.yml: rate_limit: not supported by ibkr-pnl-exporter (put a rate limit in front of the exporter instead)',
+    );
+  });
+
+  it('moves the REST API to its own listener, on localhost unless told otherwise', () => {
+    expect(loadConfig({ IBKR_API_PORT: '8001' }).http.api).toEqual({ host: '127.0.0.1', port: 8001 });
+    expect(loadConfig({ IBKR_API_HOST: '10.0.0.1', IBKR_API_PORT: '0' }).http.api).toEqual({
+      host: '10.0.0.1',
+      port: 0,
+    });
+    expect(problemsOf({ IBKR_API_HOST: '10.0.0.1' })).toEqual([
+      'IBKR_API_PORT: required when IBKR_API_HOST is set',
+    ]);
+  });
+
+  it('needs a token to put the read endpoints behind it', () => {
+    expect(problemsOf({ IBKR_API_READ_TOKEN_REQUIRED: 'true' })).toEqual([
+      'IBKR_API_READ_TOKEN_REQUIRED: needs IBKR_API_TOKEN or IBKR_API_TOKEN_FILE',
+    ]);
+    const config = loadConfig({ IBKR_API_READ_TOKEN_REQUIRED: 'true', IBKR_API_TOKEN: 'a'.repeat(16) });
+    expect(config.api.readTokenRequired).toBe(true);
   });
 });

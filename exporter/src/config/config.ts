@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDatabaseUrl } from './database-url.js';
 import type { DatabaseUrl } from './database-url.js';
+import { WebConfigError, parseWebConfig } from './web-config.js';
+import type { WebConfig } from './web-config.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const TRUE = new Set(['true', '1', 'yes']);
@@ -156,6 +158,11 @@ const fields = {
     }),
   IBKR_HTTP_HOST: text('0.0.0.0'),
   IBKR_HTTP_PORT: int(8000, 0, 65535),
+  IBKR_WEB_CONFIG_FILE: optionalText(),
+  IBKR_API_HOST: optionalText(),
+  IBKR_API_PORT: int(undefined, 0, 65535),
+  IBKR_API_READ_TOKEN_REQUIRED: bool(false),
+  IBKR_REVISION: text('unknown'),
   IBKR_LOG_LEVEL: text('info').pipe(
     z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
   ),
@@ -163,6 +170,19 @@ const fields = {
 
 type Fields = typeof fields;
 type Env = { [K in keyof Fields]: z.output<Fields[K]> };
+/** The name of every environment variable the configuration reads. */
+export type ConfigVariable = keyof Fields;
+
+/**
+ * Every variable with the value it takes when unset, read off the schema itself (each field
+ * parsed from `undefined`), so --help cannot drift from what loadConfig does. undefined: none.
+ */
+export function configDefaults(): Array<{ name: ConfigVariable; value: unknown }> {
+  return (Object.keys(fields) as ConfigVariable[]).map((name) => {
+    const result = fields[name].safeParse(undefined);
+    return { name, value: result.success ? result.data : undefined };
+  });
+}
 
 /** Rules that relate two variables; each names the variable to fix. */
 function crossChecks(env: Partial<Env>): string[] {
@@ -176,6 +196,9 @@ function crossChecks(env: Partial<Env>): string[] {
     problems.push(
       `IBKR_ORDER_CLIENT_ID: must differ from IBKR_CLIENT_ID (${clientId}): IB allows one connection per client id`,
     );
+  }
+  if (env.IBKR_API_HOST !== undefined && env.IBKR_API_PORT === undefined) {
+    problems.push('IBKR_API_PORT: required when IBKR_API_HOST is set');
   }
   return problems;
 }
@@ -199,7 +222,11 @@ export interface Config {
   /** IBKR_DATABASE_URL(_FILE): the ledger lives in PostgreSQL instead of SQLite. */
   database?: DatabaseUrl;
   /** Bearer token for mutating endpoints; absent disables them. Never log it. */
-  api: { token?: string };
+  /**
+   * Bearer token for mutating endpoints; absent disables them. Never log it. With
+   * readTokenRequired, the account-data read endpoints need it too.
+   */
+  api: { token?: string; readTokenRequired: boolean };
   orders: { maxQuantity?: number; maxNotional?: number };
   gateway: {
     restartEnabled: boolean;
@@ -221,8 +248,14 @@ export interface Config {
     /** Browser origins allowed by CORS; empty sends no CORS headers. */
     corsOrigins: string[];
     updates: { maxClients: number; heartbeatMs: number };
+    /** IBKR_WEB_CONFIG_FILE, parsed: TLS, basic auth and headers for every listener. */
+    web?: WebConfig;
+    /** A separate listener for the REST API; the main one then serves only /, metrics and probes. */
+    api?: { host: string; port: number };
   };
   logLevel: (typeof LOG_LEVELS)[number];
+  /** The source revision the build came from (the image sets it from its REVISION build argument). */
+  revision: string;
 }
 
 export class ConfigError extends Error {
@@ -296,6 +329,25 @@ function resolveDatabaseUrl(
   return result;
 }
 
+function resolveWebConfig(path: string | undefined, readFile: ReadSecret, problems: string[]) {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`IBKR_WEB_CONFIG_FILE: cannot read ${path} (${code})`);
+    return undefined;
+  }
+  try {
+    return parseWebConfig(text, readFile);
+  } catch (error) {
+    if (!(error instanceof WebConfigError)) throw error;
+    problems.push(...error.problems.map((problem) => `IBKR_WEB_CONFIG_FILE: ${path}: ${problem}`));
+    return undefined;
+  }
+}
+
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = readSecretFile): Config {
   const parsed: Partial<Record<keyof Fields, unknown>> = {};
@@ -308,6 +360,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
   problems.push(...crossChecks(parsed as Partial<Env>));
   const apiToken = resolveToken(parsed as Partial<Env>, readSecret, problems);
   const database = resolveDatabaseUrl(parsed as Partial<Env>, readSecret, problems);
+  if (
+    parsed.IBKR_API_READ_TOKEN_REQUIRED === true &&
+    parsed.IBKR_API_TOKEN === undefined &&
+    parsed.IBKR_API_TOKEN_FILE === undefined
+  ) {
+    problems.push('IBKR_API_READ_TOKEN_REQUIRED: needs IBKR_API_TOKEN or IBKR_API_TOKEN_FILE');
+  }
+  const web = resolveWebConfig(parsed.IBKR_WEB_CONFIG_FILE as string | undefined, readSecret, problems);
   if (problems.length > 0) throw new ConfigError(problems.sort());
   const e = parsed as Env;
   return {
@@ -326,7 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
     },
     dbPath: e.IBKR_DB_PATH,
     ...(database === undefined ? {} : { database }),
-    api: { token: apiToken },
+    api: { token: apiToken, readTokenRequired: e.IBKR_API_READ_TOKEN_REQUIRED },
     orders: { maxQuantity: e.IBKR_MAX_ORDER_QUANTITY, maxNotional: e.IBKR_MAX_ORDER_NOTIONAL },
     gateway: {
       restartEnabled: e.IBKR_GATEWAY_RESTART_ENABLED,
@@ -347,7 +407,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
         maxClients: e.IBKR_WS_MAX_CLIENTS as number,
         heartbeatMs: Math.round(e.IBKR_WS_HEARTBEAT_SECONDS * 1000),
       },
+      web,
+      api:
+        e.IBKR_API_PORT === undefined
+          ? undefined
+          : { host: e.IBKR_API_HOST ?? '127.0.0.1', port: e.IBKR_API_PORT },
     },
     logLevel: e.IBKR_LOG_LEVEL,
+    revision: e.IBKR_REVISION,
   };
 }

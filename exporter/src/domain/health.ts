@@ -34,6 +34,8 @@ export class Health {
   lastHeartbeatAt?: number;
   /** Data farm name → connected, from IB's 2103–2106/2157/2158 notices on the current connection. */
   readonly farms = new Map<string, boolean>();
+  /** From the last handshake: the API server version and the zone its connection time names. */
+  gateway?: { serverVersion: number; timeZone?: string };
   /** IB's 10197: the same username is logged in elsewhere; cleared when data flows again. */
   competingSession = false;
   /** Writes that failed; the event was not applied and the connection was re-synced. */

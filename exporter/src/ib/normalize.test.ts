@@ -1,6 +1,7 @@
 import type { Contract, Execution } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import {
+  connectionTimeZone,
   ibDouble,
   ibFilterTime,
   ibInt,
@@ -190,5 +191,18 @@ describe('toCommissionRecord', () => {
       realizedPNL: 79.35,
     });
     expect(result.ok && result.value.realizedPnl).toBe('79.35');
+  });
+});
+
+describe('connectionTimeZone', () => {
+  it.each([
+    ['20261125 15:41:57 US/Eastern', 'US/Eastern'],
+    ['20261125 15:41:57 EST', 'EST'],
+    ['20261125 15:41:57 Greenwich Mean Time', 'Greenwich Mean Time'],
+    ['20261125 15:41:57', undefined],
+    ['', undefined],
+    [undefined, undefined],
+  ])('reads the zone of %j', (text, zone) => {
+    expect(connectionTimeZone(text)).toBe(zone);
   });
 });

@@ -209,3 +209,13 @@ export function toCommissionRecord(report: CommissionReport): Normalized<Commiss
     },
   };
 }
+
+/**
+ * The zone of the handshake's connection time, e.g. `US/Eastern` or `EST` in
+ * `20261125 15:41:57 US/Eastern`; undefined when the time names none.
+ */
+export function connectionTimeZone(text: unknown): string | undefined {
+  const match = /^\s*\d{8}\s+\d{2}:\d{2}:\d{2}\s+(\S.*?)\s*$/.exec(String(text ?? ''));
+  // A label value: bounded, whatever a hostile gateway sends.
+  return match?.[1]?.slice(0, 64);
+}

@@ -19,6 +19,7 @@ import {
   toCommissionRecord,
   toContractInfo,
   toExecutionRecord,
+  connectionTimeZone,
 } from './normalize.js';
 import { IbConnection } from './connection.js';
 import type { Listen } from './connection.js';
@@ -49,6 +50,8 @@ export interface SessionEvents {
   notice(code: number, message: string, reqId: number): void;
   /** A message that could not be turned into a domain record; it was dropped. */
   rejected(reason: string): void;
+  /** The version handshake: the API server version and the zone of the gateway's connection time. */
+  gateway?(info: { serverVersion: number; timeZone?: string }): void;
 }
 
 export interface Session {
@@ -172,6 +175,9 @@ export class IbSession implements Session {
 
   private listen(on: Listen): void {
     on(EventName.received, () => this.events.message());
+    on(EventName.server, (serverVersion: number, connectionTime: string) => {
+      this.events.gateway?.({ serverVersion, timeZone: connectionTimeZone(connectionTime) });
+    });
     on(EventName.info, (message: string, code: number) => this.events.notice(code, message, -1));
     on(EventName.error, (error: Error, code: number, reqId: number) => {
       this.events.notice(code ?? -1, error?.message ?? String(error), reqId ?? -1);

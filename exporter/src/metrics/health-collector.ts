@@ -8,7 +8,14 @@ import { gauge } from './collector.js';
 
 const seconds = (ms: number) => ms / 1000;
 
-export function healthCollector(registry: Registry, health: Health, version: string): Collector {
+/** What ibkr_exporter_build_info says about this build (node_exporter's version, revision, goversion). */
+export interface BuildInfo {
+  version: string;
+  revision: string;
+  nodeversion: string;
+}
+
+export function healthCollector(registry: Registry, health: Health, buildInfo: BuildInfo): Collector {
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers: [registry] });
   const up = gauge(
@@ -104,8 +111,14 @@ export function healthCollector(registry: Registry, health: Health, version: str
   const build = gauge(
     registry,
     'ibkr_exporter_build_info',
-    'Build information of the exporter; the value is always 1.',
-    ['version'],
+    'Build information of the exporter: version, source revision and Node version; the value is always 1.',
+    ['version', 'revision', 'nodeversion'],
+  );
+  const gatewayInfo = gauge(
+    registry,
+    'ibkr_gateway_info',
+    "The gateway's API server version and the time zone of its connection time, from the last handshake; the value is always 1.",
+    ['server_version', 'time_zone'],
   );
   const all = [
     up,
@@ -127,6 +140,7 @@ export function healthCollector(registry: Registry, health: Health, version: str
     storeErrors,
     storeWritable,
     build,
+    gatewayInfo,
   ];
 
   return {
@@ -154,7 +168,14 @@ export function healthCollector(registry: Registry, health: Health, version: str
       competing.set(health.competingSession ? 1 : 0);
       storeErrors.inc(health.storeErrors);
       storeWritable.set(health.storeUp ? 1 : 0);
-      build.set({ version }, 1);
+      build.set({ ...buildInfo }, 1);
+      const gateway = health.gateway;
+      if (gateway) {
+        gatewayInfo.set(
+          { server_version: String(gateway.serverVersion), time_zone: gateway.timeZone ?? '' },
+          1,
+        );
+      }
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
-import type { MoneyTotals, PositionRecord } from '../domain/types.js';
+import type { ContractInfo, MoneyTotals, PositionRecord } from '../domain/types.js';
 import type { Collector } from './collector.js';
 import { SampleGauge } from './collector.js';
 
@@ -40,7 +40,47 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
     'total_pnl',
     'Realized (commission reports) plus unrealized (reqPnLSingle) PnL, when both are known in the same currency.',
   );
-  const all = [quantity, averageCost, marketValue, unrealized, daily, realized, commissions, total];
+  // A join metric rather than more labels on every position series: the position families keep
+  // their label set (dashboards and rules need no change), and `* on(con_id) group_left(local_symbol)
+  // ibkr_contract_info` adds the contract's details where a query wants them. Stocks have none
+  // worth joining (their local symbol is the symbol), so they get no series.
+  const contractInfo = new SampleGauge(
+    registry,
+    'ibkr_contract_info',
+    "Contract details of every held position that is not a stock, from the position's contract: IB's local symbol (e.g. ESZ6, AAPL  261218C00200000), expiry, strike, right and multiplier; the value is always 1.",
+  );
+  const all = [
+    quantity,
+    averageCost,
+    marketValue,
+    unrealized,
+    daily,
+    realized,
+    commissions,
+    total,
+    contractInfo,
+  ];
+  const contractLabels = new WeakMap<ContractInfo, Labels>();
+  const contractLabelsOf = (contract: ContractInfo): Labels => {
+    let labels = contractLabels.get(contract);
+    if (labels) return labels;
+    const optional = {
+      local_symbol: contract.localSymbol,
+      expiry: contract.lastTradeDate,
+      strike: contract.strike === undefined ? undefined : String(contract.strike),
+      right: contract.right,
+    };
+    labels = {
+      con_id: String(contract.conId),
+      symbol: contract.symbol,
+      sec_type: contract.secType,
+      currency: contract.currency,
+      multiplier: String(contract.multiplier),
+      ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined && v !== '')),
+    };
+    contractLabels.set(contract, labels);
+    return labels;
+  };
 
   // Work that only depends on records is cached on the record: a change replaces a position
   // record, a PnL reading or a ledger row, and never mutates one. At 10,000 positions rebuilding
@@ -74,8 +114,13 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
     name: 'positions',
     update() {
       for (const metric of all) metric.reset();
+      const described = new Set<number>();
       for (const { position, pnl } of portfolio.positions.values()) {
         const { account, contract } = position;
+        if (contract.secType !== 'STK' && !described.has(contract.conId)) {
+          described.add(contract.conId);
+          contractInfo.set(contractLabelsOf(contract), 1);
+        }
         const cached = labelsOf(position, portfolio.baseCurrency(account, baseCurrency));
         const { quoted, base } = cached;
         quantity.set(quoted, position.quantity);

@@ -133,6 +133,10 @@ export class SyncService implements SessionEvents {
     logger.info({ database: this.deps.store.location }, 'database reachable again: re-syncing');
   }
 
+  gateway(info: { serverVersion: number; timeZone?: string }): void {
+    this.deps.health.gateway = info;
+  }
+
   heartbeat(rttMs: number): void {
     this.deps.health.heartbeat(this.deps.now(), rttMs);
   }
