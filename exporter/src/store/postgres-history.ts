@@ -8,7 +8,7 @@ import { toDecimal } from '../domain/money.js';
 import { carriedQuantity, deriveRoundTrips } from '../domain/round-trips.js';
 import type { CurrentTrip, RoundTrip, TripFill } from '../domain/round-trips.js';
 import type { CommissionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
-import { contractFromRow, opt } from './rows.js';
+import { contractFromRow, opt, tripFillFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
 
@@ -339,17 +339,6 @@ export class PostgresHistory {
        WHERE f.round_trip_id = $1 ORDER BY e.time_ms, e.base_exec_id`,
       [id],
     );
-    return (rows as Row[]).map((row) => ({
-      execId: row.exec_id as string,
-      side: row.side as 'buy' | 'sell',
-      quantity: row.part as string,
-      shares: row.shares as number,
-      price: row.price as number,
-      time: row.time_ms as number,
-      money: row.money === 1,
-      commission: opt(row.commission as string | null),
-      commissionCurrency: opt(row.commission_currency as string | null),
-      realizedPnl: opt(row.realized_pnl as string | null),
-    }));
+    return (rows as Row[]).map(tripFillFromRow);
   }
 }

@@ -25,7 +25,7 @@ import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
 import { loadPostgresMigrations, migratePostgres, NewerSchemaError } from './postgres-migrate.js';
-import { contractFromRow, opt } from './rows.js';
+import { contractFromRow, opt, storedPositionFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type {
   HistoryQuery,
@@ -34,7 +34,6 @@ import type {
   RoundTripFill,
   RoundTripRow,
   Store,
-  StoredPosition,
   TradeQuery,
   TradeRow,
 } from './store.js';
@@ -596,29 +595,7 @@ export class PostgresStore implements Store {
       this.query(`SELECT stream, updated_at FROM stream_updates`),
     ]);
     return {
-      positions: positions.map((row): StoredPosition => {
-        const pnlUpdatedAt = opt(row.pnl_updated_at as number | null);
-        return {
-          position: {
-            account: row.account as string,
-            contract: contractFromRow(row),
-            quantity: row.quantity as number,
-            avgCost: opt(row.avg_cost as number | null),
-            updatedAt: row.updated_at as number,
-          },
-          pnl:
-            pnlUpdatedAt === undefined
-              ? undefined
-              : {
-                  dailyPnl: opt(row.daily_pnl as number | null),
-                  unrealizedPnl: opt(row.unrealized_pnl as number | null),
-                  realizedPnl: opt(row.realized_pnl as number | null),
-                  marketValue: opt(row.market_value as number | null),
-                  updatedAt: pnlUpdatedAt,
-                },
-          lastSnapshotAt: opt(row.last_snapshot_at as number | null),
-        };
-      }),
+      positions: positions.map(storedPositionFromRow),
       ledger: ledger.map(ledgerFromRow),
       executionCounts: counts.map((r) => ({
         account: r.account as string,

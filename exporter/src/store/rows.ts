@@ -1,5 +1,6 @@
-// Row plumbing shared by the SQLite stores: SQLite's NULL is the domain's "absent" (undefined).
+// Row plumbing shared by the SQLite and PostgreSQL stores: NULL is the domain's "absent" (undefined).
 import type { ContractInfo, MoneyTotals } from '../domain/types.js';
+import type { RoundTripFill, StoredPosition } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -29,5 +30,46 @@ export function totalsFromRow(row: Row): MoneyTotals {
     realizedPnl: row.realized_pnl as string,
     commissions: row.commissions as string,
     reports: row.reports as number,
+  };
+}
+
+/** A stored position from `positions` joined with its contract. */
+export function storedPositionFromRow(row: Row): StoredPosition {
+  const pnlUpdatedAt = opt(row.pnl_updated_at as number | null);
+  return {
+    position: {
+      account: row.account as string,
+      contract: contractFromRow(row),
+      quantity: row.quantity as number,
+      avgCost: opt(row.avg_cost as number | null),
+      updatedAt: row.updated_at as number,
+    },
+    pnl:
+      pnlUpdatedAt === undefined
+        ? undefined
+        : {
+            dailyPnl: opt(row.daily_pnl as number | null),
+            unrealizedPnl: opt(row.unrealized_pnl as number | null),
+            realizedPnl: opt(row.realized_pnl as number | null),
+            marketValue: opt(row.market_value as number | null),
+            updatedAt: pnlUpdatedAt,
+          },
+    lastSnapshotAt: opt(row.last_snapshot_at as number | null),
+  };
+}
+
+/** One fill of a round trip: `part` is the quantity in this trip, money as decimal text. */
+export function tripFillFromRow(row: Row): RoundTripFill {
+  return {
+    execId: row.exec_id as string,
+    side: row.side as 'buy' | 'sell',
+    quantity: row.part as string,
+    shares: row.shares as number,
+    price: row.price as number,
+    time: row.time_ms as number,
+    money: row.money === 1,
+    commission: opt(row.commission as string | null),
+    commissionCurrency: opt(row.commission_currency as string | null),
+    realizedPnl: opt(row.realized_pnl as string | null),
   };
 }

@@ -8,7 +8,7 @@ import { toDecimal } from '../domain/money.js';
 import { carriedQuantity, deriveRoundTrips, stepRoundTrip } from '../domain/round-trips.js';
 import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
 import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
-import { contractFromRow, nul, opt, totalsFromRow } from './rows.js';
+import { contractFromRow, nul, opt, totalsFromRow, tripFillFromRow } from './rows.js';
 import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
 import type { Row } from './rows.js';
 
@@ -303,18 +303,7 @@ export class SqliteHistory {
         WHERE f.round_trip_id = ? ORDER BY e.time_ms, e.base_exec_id`,
       )
       .all(id) as Row[];
-    return rows.map((row) => ({
-      execId: row.exec_id as string,
-      side: row.side as 'buy' | 'sell',
-      quantity: row.part as string,
-      shares: row.shares as number,
-      price: row.price as number,
-      time: row.time_ms as number,
-      money: row.money === 1,
-      commission: opt(row.commission as string | null),
-      commissionCurrency: opt(row.commission_currency as string | null),
-      realizedPnl: opt(row.realized_pnl as string | null),
-    }));
+    return rows.map(tripFillFromRow);
   }
 
   /** The current trip of every position that has one (at start: one query, no fills read). */

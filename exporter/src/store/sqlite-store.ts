@@ -35,12 +35,11 @@ import type {
   RoundTripFill,
   RoundTripRow,
   Store,
-  StoredPosition,
   TradeQuery,
   TradeRow,
 } from './store.js';
 import type { CurrentTrip } from '../domain/round-trips.js';
-import { contractFromRow, nul, opt, totalsFromRow } from './rows.js';
+import { contractFromRow, nul, opt, storedPositionFromRow, totalsFromRow } from './rows.js';
 import type { Row } from './rows.js';
 
 function ownerFromRow(row: Row): FillOwner {
@@ -368,29 +367,7 @@ export class SqliteStore implements Store {
             c.last_trade_date, c.strike, c."right" FROM positions p JOIN contracts c USING (con_id)`,
         )
         .all() as Row[]
-    ).map((row): StoredPosition => {
-      const pnlUpdatedAt = opt(row.pnl_updated_at as number | null);
-      return {
-        position: {
-          account: row.account as string,
-          contract: contractFromRow(row),
-          quantity: row.quantity as number,
-          avgCost: opt(row.avg_cost as number | null),
-          updatedAt: row.updated_at as number,
-        },
-        pnl:
-          pnlUpdatedAt === undefined
-            ? undefined
-            : {
-                dailyPnl: opt(row.daily_pnl as number | null),
-                unrealizedPnl: opt(row.unrealized_pnl as number | null),
-                realizedPnl: opt(row.realized_pnl as number | null),
-                marketValue: opt(row.market_value as number | null),
-                updatedAt: pnlUpdatedAt,
-              },
-        lastSnapshotAt: opt(row.last_snapshot_at as number | null),
-      };
-    });
+    ).map(storedPositionFromRow);
     const all = (sql: string) => this.db.prepare(sql).all() as Row[];
     return {
       positions,
