@@ -1,8 +1,8 @@
 // The exporter as a real process (node + tsx on main.ts), optionally under a wrapper command such
 // as setpriv (another user) or unshare (a private mount namespace).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -14,6 +14,17 @@ export interface ExporterProcess {
   url: Promise<string>;
   stdout(): string;
   stderr(): string;
+}
+
+/**
+ * Whether the exporter can run under `wrapper` (for example as another user): node, tsx and the
+ * sources must be readable through every parent directory of the checkout, which a clone under a
+ * 0700 directory is not.
+ */
+export function canSpawnExporter(wrapper: string[]): boolean {
+  const probe = [...wrapper, process.execPath, '--import', 'tsx', '--input-type=module', '-e'];
+  const code = `import(${JSON.stringify(pathToFileURL(MAIN.replace(/main\.ts$/, 'package-info.ts')).href)})`;
+  return spawnSync(probe[0]!, [...probe.slice(1), code], { cwd: ROOT }).status === 0;
 }
 
 /** Runs main.ts with `env` over the test's environment; `wrapper` is argv put in front of node. */
