@@ -23,8 +23,8 @@ interface Trip {
   open_time: string | null;
   close_time: string | null;
   opened_before_ledger: boolean;
-  realized_pnl: string | null;
-  commissions: string | null;
+  realized_pnl: number | null;
+  commissions: number | null;
   fills: number;
   quantity: number;
   status: string;
@@ -69,9 +69,9 @@ describe('round trips over the simulator', () => {
         t.commissions,
       ]),
     ).toEqual([
-      ['MSFT', at('14:50'), at('16:00'), 3, '67', '3'],
-      ['TSLA', at('14:40'), at('15:30'), 2, '57.75', '2.25'],
-      ['SPY', at('14:00'), at('15:00'), 2, '9', '2'],
+      ['MSFT', at('14:50'), at('16:00'), 3, 67, 3],
+      ['TSLA', at('14:40'), at('15:30'), 2, 57.75, 2.25],
+      ['SPY', at('14:00'), at('15:00'), 2, 9, 2],
     ]);
     expect((await history(exporter, '?symbol=TSLA')).map((t) => t.symbol)).toEqual(['TSLA']);
     expect(
@@ -119,8 +119,8 @@ describe('round trips over the simulator', () => {
     expect(tsla.body.round_trip).toMatchObject({
       status: 'open',
       quantity: -20,
-      realized_pnl: '0',
-      commissions: '0',
+      realized_pnl: 0,
+      commissions: 0,
     });
     // The flipping sell's commission and realized PnL belong to the trip it closed.
     expect(tsla.body.trades).toEqual([
@@ -131,7 +131,7 @@ describe('round trips over the simulator', () => {
         qty: 20,
         fill_qty: 50,
         price: 252,
-        commission: '0',
+        commission: 0,
         commission_currency: 'USD',
         realized_pnl: null,
       },
@@ -141,8 +141,8 @@ describe('round trips over the simulator', () => {
       Record<string, unknown>
     >;
     expect(trades.map((t) => [t.side, t.qty, t.price, t.commission, t.realized_pnl])).toEqual([
-      ['buy', 30, 250, '1', null],
-      ['sell', 30, 252, '1.25', '57.75'],
+      ['buy', 30, 250, 1, null],
+      ['sell', 30, 252, 1.25, 57.75],
     ]);
   });
 
@@ -173,7 +173,9 @@ describe('round trips over the simulator', () => {
     });
     const aapl = (await history(exporter))[0]!;
     expect(aapl).toMatchObject({ open_time: null, opened_before_ledger: true, fills: 2, quantity: 0 });
-    expect([aapl.realized_pnl, aapl.commissions]).toEqual(['1998.5', '2.5']);
+    expect([aapl.realized_pnl, aapl.commissions]).toEqual([1998.5, 2.5]);
+    // The exact decimal text stays beside the numbers.
+    expect(aapl).toMatchObject({ ledger: [{ currency: 'USD', realized_pnl: '1998.5', commissions: '2.5' }] });
     m = await scrape(exporter);
     expect(valueOf(m, 'ibkr_position_realized_pnl', label(AAPL))).toBe(1998.5);
 

@@ -74,6 +74,43 @@ function executions(path: string): Row[] {
   }
 }
 
+/** The ledger's round trips, newest closed first, with their totals (one report currency here). */
+function roundTrips(path: string): Row[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare(
+        `SELECT t.id, c.symbol, t.open_time_ms, t.close_time_ms, s.realized_pnl, s.commissions
+           FROM round_trips t JOIN contracts c USING (con_id)
+           LEFT JOIN round_trip_totals s ON s.round_trip_id = t.id AND s.reports > 0
+          WHERE t.close_time_ms IS NOT NULL ORDER BY t.close_time_ms DESC, t.id DESC`,
+      )
+      .all() as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+/** The fills of one round trip as the ledger holds them, oldest first. */
+function tripFills(path: string, id: number): Row[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare(
+        `SELECT e.side, f.quantity, e.price, e.time_ms, f.money, r.commission, r.realized_pnl
+           FROM round_trip_fills f JOIN executions e USING (base_exec_id)
+           LEFT JOIN commission_reports r USING (base_exec_id)
+          WHERE f.round_trip_id = ? ORDER BY e.time_ms, e.base_exec_id`,
+      )
+      .all(id) as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Ledger decimal text as the JSON number the tracker's clients read; unknown stays null. */
+const num = (text: unknown) => (text === null || text === undefined ? null : Number(text));
+
 const get = async (exporter: Exporter, path: string) =>
   (await call(exporter, 'GET', path, { token: null })).body;
 
@@ -210,7 +247,7 @@ describe("the IBKR PnL Tracker's API", () => {
   });
 
   it('lists closed positions newest first and the trades of one, with the tracker fields', async () => {
-    const { sim, exporter } = await start('history.db');
+    const { sim, exporter, db } = await start('history.db');
     expect((await get(exporter, '/positions/history')).history).toEqual([]);
     const open = ((await get(exporter, '/positions')).positions as Row[]).find((p) => p.con_id === TSLA)!;
     expect(typeof open.id).toBe('number');
@@ -228,20 +265,37 @@ describe("the IBKR PnL Tracker's API", () => {
     const [trip] = history;
     expect(trip).toMatchObject({ id: open.id, symbol: 'TSLA', open_time: open.open_time });
     expect(Date.parse(String(trip!.close_time))).toBeGreaterThanOrEqual(Date.parse(String(trip!.open_time)));
-    // The round trip's realized PnL is the ledger's: the buy-back's report, net of commission.
-    expect(Number(trip!.realized_pnl)).toBe(198);
+    // Every field the tracker reads, against the ledger's own rows; money as JSON numbers.
+    expect(
+      history.map((t) => [t.id, t.symbol, t.open_time, t.close_time, t.realized_pnl, t.commissions]),
+    ).toEqual(
+      roundTrips(db).map((r) => [
+        r.id,
+        r.symbol,
+        new Date(r.open_time_ms as number).toISOString(),
+        new Date(r.close_time_ms as number).toISOString(),
+        num(r.realized_pnl),
+        num(r.commissions),
+      ]),
+    );
+    // IB's realized PnL of the buy-back (net of commission); 1 commission on each of the two fills.
+    expect(trip).toMatchObject({ realized_pnl: 198, commissions: 2 });
 
     const trades = (await get(exporter, `/positions/${String(trip!.id)}/trades`)).trades as Row[];
-    expect(trades.map((t) => [t.side, t.qty, t.price])).toEqual([
-      ['sell', 20, 250],
-      ['buy', 20, 240],
+    expect(trades.map((t) => [t.trade_time, t.side, t.qty, t.price, t.commission, t.realized_pnl])).toEqual(
+      tripFills(db, trip!.id as number).map((f) => [
+        new Date(f.time_ms as number).toISOString(),
+        f.side,
+        Number(f.quantity),
+        f.price,
+        f.money ? num(f.commission) : 0,
+        f.money ? num(f.realized_pnl) : null,
+      ]),
+    );
+    expect(trades.map((t) => [t.side, t.qty, t.price, t.realized_pnl])).toEqual([
+      ['sell', 20, 250, null],
+      ['buy', 20, 240, 198],
     ]);
-    for (const t of trades) {
-      expect(Object.keys(t)).toEqual(
-        expect.arrayContaining(['trade_time', 'side', 'qty', 'price', 'commission', 'realized_pnl']),
-      );
-    }
-    expect(Number(trades[1]!.realized_pnl)).toBe(198);
     expect((await call(exporter, 'GET', '/positions/999999/trades', { token: null })).status).toBe(404);
   });
 
@@ -304,9 +358,10 @@ describe("the IBKR PnL Tracker's API", () => {
           expect((messages[messages.length - 1]!.history as Row[]).map((t) => t.symbol)).toEqual(['TSLA']),
         { timeout: 2000, interval: 10 },
       );
-      expect(messages[messages.length - 1]!.history).toEqual(
-        (await get(exporter, '/positions/history')).history,
-      );
+      const last = messages[messages.length - 1]!;
+      expect(last.history).toEqual((await get(exporter, '/positions/history')).history);
+      // Money as JSON numbers there too: the round trip's realized PnL and the fills' commissions.
+      expect((last.history as Row[])[0]).toMatchObject({ symbol: 'TSLA', realized_pnl: 198 });
     } finally {
       socket.terminate();
     }

@@ -48,7 +48,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       version,
       description:
         'Orders, gateway restarts, round trips and sync control. Mutating endpoints need `Authorization: Bearer <IBKR_API_TOKEN>`. ' +
-        'The other read-only endpoints (/metrics, /positions, /trades, /pnl/summary, /sync/health) are described in the README.',
+        'Money is a JSON number converted from the exact ledger decimal when the answer is written (the exact text is in `ledger`); unknown values are null, never 0. ' +
+        'The other read-only endpoints (/metrics, /health, /positions, /trades, /pnl/summary, /sync/health, WS /ws/updates) are described in docs/http-api.md.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -133,7 +134,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/positions/history': {
         get: {
           summary: 'Closed round trips, newest first',
-          description: 'A round trip is a position from flat to flat; see the README section "Round trips".',
+          description: 'A round trip is a position from flat to flat; see docs/round-trips.md.',
           parameters: queryParameters(historyQuerySchema),
           responses: {
             200: {
