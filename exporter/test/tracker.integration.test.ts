@@ -113,6 +113,12 @@ const num = (text: unknown) => (text === null || text === undefined ? null : Num
 
 const get = async (exporter: Exporter, path: string) =>
   (await call(exporter, 'GET', path, { token: null })).body;
+/** A list endpoint's answer: a bare JSON array, as the tracker's clients iterate it. */
+const list = async (exporter: Exporter, path: string): Promise<Row[]> => {
+  const body: unknown = await get(exporter, path);
+  expect(Array.isArray(body), path).toBe(true);
+  return body as Row[];
+};
 
 describe("the IBKR PnL Tracker's API", () => {
   it("answers the tracker README's three calls verbatim, with the bearer token added", async () => {
@@ -177,7 +183,7 @@ describe("the IBKR PnL Tracker's API", () => {
 
   it('lists positions with the tracker fields, realized PnL from the ledger and unknowns null', async () => {
     const { exporter, db } = await start('positions.db');
-    const positions = (await get(exporter, '/positions')).positions as Row[];
+    const positions = await list(exporter, '/positions');
     const ledger = ledgerRealized(db);
     expect(positions).toHaveLength(3);
     for (const p of positions) {
@@ -199,13 +205,13 @@ describe("the IBKR PnL Tracker's API", () => {
     const option = positions.find((p) => p.sec_type === 'OPT')!;
     expect(option).toMatchObject({ qty: 1, avg_cost: 520, realized_pnl: 79.35, unrealized_pnl: 90 });
     expect(option.total_pnl).toBe(169.35);
-    expect((await get(exporter, `/positions?account=${ACCOUNT}`)).positions).toHaveLength(3);
+    expect(await list(exporter, `/positions?account=${ACCOUNT}`)).toHaveLength(3);
     expect((await call(exporter, 'GET', '/positions?account=DU9', { token: null })).status).toBe(404);
   });
 
   it('lists trades newest first with the tracker fields, as the ledger holds them', async () => {
     const { exporter, db } = await start('trades.db');
-    const trades = (await get(exporter, '/trades')).trades as Row[];
+    const trades = await list(exporter, '/trades');
     const rows = executions(db);
     expect(trades.map((t) => t.exec_id)).toEqual(rows.map((r) => r.exec_id));
     for (const [i, t] of trades.entries()) {
@@ -248,8 +254,8 @@ describe("the IBKR PnL Tracker's API", () => {
 
   it('lists closed positions newest first and the trades of one, with the tracker fields', async () => {
     const { sim, exporter, db } = await start('history.db');
-    expect((await get(exporter, '/positions/history')).history).toEqual([]);
-    const open = ((await get(exporter, '/positions')).positions as Row[]).find((p) => p.con_id === TSLA)!;
+    expect(await list(exporter, '/positions/history')).toEqual([]);
+    const open = (await list(exporter, '/positions')).find((p) => p.con_id === TSLA)!;
     expect(typeof open.id).toBe('number');
     expect(Date.parse(String(open.open_time))).toBeGreaterThan(0);
 
@@ -257,7 +263,7 @@ describe("the IBKR PnL Tracker's API", () => {
     let history: Row[] = [];
     await vi.waitFor(
       async () => {
-        history = (await get(exporter, '/positions/history')).history as Row[];
+        history = await list(exporter, '/positions/history');
         expect(history).toHaveLength(1);
       },
       { timeout: 5000, interval: 20 },
@@ -281,7 +287,7 @@ describe("the IBKR PnL Tracker's API", () => {
     // IB's realized PnL of the buy-back (net of commission); 1 commission on each of the two fills.
     expect(trip).toMatchObject({ realized_pnl: 198, commissions: 2 });
 
-    const trades = (await get(exporter, `/positions/${String(trip!.id)}/trades`)).trades as Row[];
+    const trades = await list(exporter, `/positions/${String(trip!.id)}/trades`);
     expect(trades.map((t) => [t.trade_time, t.side, t.qty, t.price, t.commission, t.realized_pnl])).toEqual(
       tripFills(db, trip!.id as number).map((f) => [
         new Date(f.time_ms as number).toISOString(),
@@ -308,7 +314,7 @@ describe("the IBKR PnL Tracker's API", () => {
     expect(exporter.health.gatewayUp).toBe(false);
     // Only the order connection is left on the simulator.
     await vi.waitFor(() => expect(sim.connectedClients()).toBe(1), { timeout: 5000 });
-    expect((await get(exporter, '/positions')).positions).toHaveLength(3);
+    expect(await list(exporter, '/positions')).toHaveLength(3);
     expect((await call(exporter, 'POST', '/sync/stop')).body).toMatchObject({ running: false });
 
     const resumed = await call(exporter, 'POST', '/sync/start');
@@ -329,7 +335,7 @@ describe("the IBKR PnL Tracker's API", () => {
       const first = messages[0]!;
       expect(Object.keys(first).sort()).toEqual(['history', 'positions', 'summary']);
       expect(first.history).toEqual([]);
-      expect(first.positions).toEqual((await get(exporter, '/positions')).positions);
+      expect(first.positions).toEqual(await list(exporter, '/positions'));
       expect(first.summary).toMatchObject({ account_id: ACCOUNT, realized_pnl: 79.35 });
       const aaplQty = (m: Row) => (m.positions as Row[]).find((p) => p.con_id === AAPL)?.qty;
       expect(aaplQty(first)).toBe(100);
@@ -359,7 +365,7 @@ describe("the IBKR PnL Tracker's API", () => {
         { timeout: 2000, interval: 10 },
       );
       const last = messages[messages.length - 1]!;
-      expect(last.history).toEqual((await get(exporter, '/positions/history')).history);
+      expect(last.history).toEqual(await list(exporter, '/positions/history'));
       // Money as JSON numbers there too: the round trip's realized PnL and the fills' commissions.
       expect((last.history as Row[])[0]).toMatchObject({ symbol: 'TSLA', realized_pnl: 198 });
     } finally {

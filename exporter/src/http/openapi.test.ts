@@ -31,6 +31,7 @@ describe('the OpenAPI document', () => {
         'GET /orders',
         'GET /orders/{id}',
         'GET /positions/history',
+        'GET /positions/{id}',
         'GET /positions/{id}/trades',
         'POST /gateway/restart (bearer)',
         'POST /orders (bearer)',
