@@ -26,6 +26,28 @@ const closeTsla = {
 };
 type Row = Record<string, unknown>;
 
+/** The fields the tracker's table names for each list; the answers may carry more. */
+const FIELDS = {
+  positions: ['id', 'symbol', 'qty', 'avg_cost', 'realized_pnl', 'unrealized_pnl', 'total_pnl', 'open_time'],
+  history: ['id', 'symbol', 'open_time', 'close_time', 'realized_pnl'],
+  tripTrades: ['trade_time', 'side', 'qty', 'price', 'commission', 'realized_pnl'],
+  trades: [
+    'symbol',
+    'exchange',
+    'currency',
+    'side',
+    'qty',
+    'price',
+    'commission',
+    'realized_pnl',
+    'trade_time',
+    'perm_id',
+  ],
+};
+const hasFields = (rows: Row[], fields: string[]) => {
+  for (const row of rows) expect(Object.keys(row)).toEqual(expect.arrayContaining(fields));
+};
+
 /** An exporter as a tracker user runs it: orders on, restarts on in flag-file (compose) mode. */
 async function start(db: string, options: { serverVersion?: number } = {}) {
   const flagFile = `${rig.dir}/${db}.restart`;
@@ -186,6 +208,7 @@ describe("the IBKR PnL Tracker's API", () => {
     const positions = await list(exporter, '/positions');
     const ledger = ledgerRealized(db);
     expect(positions).toHaveLength(3);
+    hasFields(positions, FIELDS.positions);
     for (const p of positions) {
       const view = exporter.portfolio.position(ACCOUNT, p.con_id as number)!;
       const realized = ledger.get(p.con_id as number);
@@ -212,6 +235,7 @@ describe("the IBKR PnL Tracker's API", () => {
   it('lists trades newest first with the tracker fields, as the ledger holds them', async () => {
     const { exporter, db } = await start('trades.db');
     const trades = await list(exporter, '/trades');
+    hasFields(trades, FIELDS.trades);
     const rows = executions(db);
     expect(trades.map((t) => t.exec_id)).toEqual(rows.map((r) => r.exec_id));
     for (const [i, t] of trades.entries()) {
@@ -269,6 +293,7 @@ describe("the IBKR PnL Tracker's API", () => {
       { timeout: 5000, interval: 20 },
     );
     const [trip] = history;
+    hasFields(history, FIELDS.history);
     expect(trip).toMatchObject({ id: open.id, symbol: 'TSLA', open_time: open.open_time });
     expect(Date.parse(String(trip!.close_time))).toBeGreaterThanOrEqual(Date.parse(String(trip!.open_time)));
     // Every field the tracker reads, against the ledger's own rows; money as JSON numbers.
@@ -288,6 +313,7 @@ describe("the IBKR PnL Tracker's API", () => {
     expect(trip).toMatchObject({ realized_pnl: 198, commissions: 2 });
 
     const trades = await list(exporter, `/positions/${String(trip!.id)}/trades`);
+    hasFields(trades, FIELDS.tripTrades);
     expect(trades.map((t) => [t.trade_time, t.side, t.qty, t.price, t.commission, t.realized_pnl])).toEqual(
       tripFills(db, trip!.id as number).map((f) => [
         new Date(f.time_ms as number).toISOString(),
