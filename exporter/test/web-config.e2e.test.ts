@@ -285,20 +285,25 @@ describe('web configuration with real clients', () => {
   });
 });
 
+/** An exporter with the REST API on a listener of its own and the read token required. */
+const startSplit = (db: string, env: Record<string, string> = {}) =>
+  startTestExporter(
+    testConfig(1, db, {
+      IBKR_AUTO_SYNC: 'false',
+      IBKR_API_HOST: '127.0.0.1',
+      IBKR_API_PORT: '0',
+      IBKR_API_TOKEN: TOKEN,
+      IBKR_API_READ_TOKEN_REQUIRED: 'true',
+      ...env,
+    }),
+  );
+
 describe('separate API listener and the read token', () => {
   const dir = tempDir();
   let exporter: Exporter;
 
   beforeAll(async () => {
-    exporter = await startTestExporter(
-      testConfig(1, join(dir.path, 'api.db'), {
-        IBKR_AUTO_SYNC: 'false',
-        IBKR_API_HOST: '127.0.0.1',
-        IBKR_API_PORT: '0',
-        IBKR_API_TOKEN: TOKEN,
-        IBKR_API_READ_TOKEN_REQUIRED: 'true',
-      }),
-    );
+    exporter = await startSplit(join(dir.path, 'api.db'));
   });
   afterAll(async () => {
     await exporter.stop();
@@ -397,16 +402,7 @@ describe('/ws/updates behind basic auth on both listeners', () => {
   beforeAll(async () => {
     const web = join(dir.path, 'web.yml');
     writeFileSync(web, stringify({ basic_auth_users: { ui: bcrypt.hashSync(PASSWORD, 4) } }));
-    exporter = await startTestExporter(
-      testConfig(1, join(dir.path, 'ws.db'), {
-        IBKR_AUTO_SYNC: 'false',
-        IBKR_WEB_CONFIG_FILE: web,
-        IBKR_API_HOST: '127.0.0.1',
-        IBKR_API_PORT: '0',
-        IBKR_API_TOKEN: TOKEN,
-        IBKR_API_READ_TOKEN_REQUIRED: 'true',
-      }),
-    );
+    exporter = await startSplit(join(dir.path, 'ws.db'), { IBKR_WEB_CONFIG_FILE: web });
   });
   afterAll(async () => {
     await exporter.stop();
