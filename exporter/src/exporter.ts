@@ -18,7 +18,8 @@ import { syncRouter } from './http/sync-routes.js';
 import { roundTripView } from './http/history-views.js';
 import { updatesMessage } from './http/views.js';
 import { UpdatesHub } from './http/ws-updates.js';
-import { METRICS_SURFACE, surface } from './http/surface.js';
+import { METRICS_SURFACE, surface, surfaceUpgrade } from './http/surface.js';
+import type { SurfaceOptions } from './http/surface.js';
 import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
@@ -138,25 +139,9 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   });
   const readToken = config.api.readTokenRequired ? config.api.token : undefined;
   const { api: apiAddress, web } = config.http;
-  const listeners: Listener[] = [];
-  const main = await listen(surface(app, apiAddress ? { only: METRICS_SURFACE } : { readToken }), {
-    host: config.http.host,
-    port: config.http.port,
-    web,
-  });
-  listeners.push(main);
-  if (apiAddress) {
-    try {
-      listeners.push(await listen(surface(app, { readToken }), { ...apiAddress, web }));
-    } catch (error) {
-      await main.close();
-      throw error;
-    }
-  }
-  const url = main.url;
-  const apiUrl = listeners.at(-1)!.url;
   // history: the newest closed round trips, as the first page of GET /positions/history.
   const history = async () => (await store.roundTripHistory({ limit: 100, offset: 0 })).map(roundTripView);
+  // One hub for every listener: IBKR_WS_MAX_CLIENTS bounds the process, not each port.
   const updates = new UpdatesHub({
     message: () => updatesMessage(portfolio, base, history),
     maxClients: config.http.updates.maxClients,
@@ -166,9 +151,26 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     origins: config.http.corsOrigins,
     logger,
   });
-  // The WebSocket upgrade bypasses the request handler, so it would skip basic authentication and
-  // the read token: with either configured, /ws/updates is not served (docs/http-api.md).
-  if ((web?.users.size ?? 0) === 0 && readToken === undefined) updates.attach(listeners.at(-1)!.server);
+  // Each listener serves /ws/updates behind the same gates as its requests: the web
+  // configuration's basic auth (listener) and the read token and path rules (surface).
+  const serve = (options: SurfaceOptions, address: { host: string; port: number }) =>
+    listen(surface(app, options), { ...address, web, upgrade: surfaceUpgrade(updates.upgrade, options) });
+  const listeners: Listener[] = [];
+  try {
+    listeners.push(
+      await serve(apiAddress ? { only: METRICS_SURFACE, readToken } : { readToken }, {
+        host: config.http.host,
+        port: config.http.port,
+      }),
+    );
+    if (apiAddress) listeners.push(await serve({ readToken }, apiAddress));
+  } catch (error) {
+    updates.close();
+    await Promise.all(listeners.map((listener) => listener.close()));
+    throw error;
+  }
+  const url = listeners[0]!.url;
+  const apiUrl = listeners.at(-1)!.url;
   logger.info(
     { url, apiUrl, gateway: `${config.ib.host}:${config.ib.port}`, clientId: config.ib.clientId },
     'exporter listening',

@@ -84,7 +84,7 @@ describe('orders against the simulator', () => {
         ),
       { timeout: 5000, interval: 20 },
     );
-    const trades = (await call(exporter, 'GET', '/trades?symbol=TSLA')).body.trades as Array<
+    const trades = (await call(exporter, 'GET', '/trades?symbol=TSLA')).body as unknown as Array<
       Record<string, unknown>
     >;
     expect(trades[0]).toMatchObject({ side: 'buy', shares: 20, price: 240, realized_pnl: 198 });

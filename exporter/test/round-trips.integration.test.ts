@@ -23,8 +23,8 @@ interface Trip {
   open_time: string | null;
   close_time: string | null;
   opened_before_ledger: boolean;
-  realized_pnl: string | null;
-  commissions: string | null;
+  realized_pnl: number | null;
+  commissions: number | null;
   fills: number;
   quantity: number;
   status: string;
@@ -49,10 +49,20 @@ describe('round trips over the simulator', () => {
 
   const get = async (exporter: Exporter, path: string) => {
     const response = await fetch(`${exporter.url}${path}`);
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      link: response.headers.get('link'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  };
+  /** A list answer: a bare array, as the IBKR PnL Tracker gave it. */
+  const list = async <T = Record<string, unknown>>(exporter: Exporter, path: string) => {
+    const { body } = await get(exporter, path);
+    expect(Array.isArray(body), path).toBe(true);
+    return body as unknown as T[];
   };
   const history = async (exporter: Exporter, query = '') =>
-    (await get(exporter, `/positions/history${query}`)).body.history as Trip[];
+    list<Trip>(exporter, `/positions/history${query}`);
 
   it('lists the closed round trips newest first with their times, fills and money', async () => {
     const { exporter } = await start('history.db');
@@ -69,9 +79,9 @@ describe('round trips over the simulator', () => {
         t.commissions,
       ]),
     ).toEqual([
-      ['MSFT', at('14:50'), at('16:00'), 3, '67', '3'],
-      ['TSLA', at('14:40'), at('15:30'), 2, '57.75', '2.25'],
-      ['SPY', at('14:00'), at('15:00'), 2, '9', '2'],
+      ['MSFT', at('14:50'), at('16:00'), 3, 67, 3],
+      ['TSLA', at('14:40'), at('15:30'), 2, 57.75, 2.25],
+      ['SPY', at('14:00'), at('15:00'), 2, 9, 2],
     ]);
     expect((await history(exporter, '?symbol=TSLA')).map((t) => t.symbol)).toEqual(['TSLA']);
     expect(
@@ -79,9 +89,15 @@ describe('round trips over the simulator', () => {
     ).toEqual(['MSFT', 'TSLA']);
     expect(await history(exporter, '?account=DU999')).toEqual([]);
     const page = await get(exporter, `/positions/history?account=${ACCOUNT}&limit=2&offset=1`);
-    expect((page.body.history as Trip[]).map((t) => t.symbol)).toEqual(['TSLA', 'SPY']);
-    expect(page.body.next_offset).toBeNull();
-    expect((await get(exporter, '/positions/history?limit=1')).body.next_offset).toBe(1);
+    expect((page.body as unknown as Trip[]).map((t) => t.symbol)).toEqual(['TSLA', 'SPY']);
+    expect(page.link).toBeNull();
+    // The next page is a Link header, its URL keeping the filters.
+    const first = await get(exporter, `/positions/history?account=${ACCOUNT}&limit=1`);
+    expect(first.link).toBe(`</positions/history?account=${ACCOUNT}&limit=1&offset=1>; rel="next"`);
+    const next = /<([^>]+)>/.exec(first.link!)![1]!;
+    expect((await history(exporter, next.slice('/positions/history'.length))).map((t) => t.symbol)).toEqual([
+      'TSLA',
+    ]);
   });
 
   it('answers a bad filter with 422 naming it and a bad id with 404', async () => {
@@ -98,15 +114,17 @@ describe('round trips over the simulator', () => {
       expect(body.details).toEqual([expect.objectContaining({ field })]);
     }
     for (const id of ['abc', '0', '99999', '1.5']) {
-      const { status, body } = await get(exporter, `/positions/${id}/trades`);
-      expect(status).toBe(404);
-      expect(body.error).toContain('no round trip');
+      for (const path of [`/positions/${id}/trades`, `/positions/${id}`]) {
+        const { status, body } = await get(exporter, path);
+        expect(status, path).toBe(404);
+        expect(body.error).toContain('no round trip');
+      }
     }
   });
 
   it('gives positions their round trip and each round trip its fills, a flip split in two', async () => {
     const { exporter } = await start('positions.db');
-    const positions = (await get(exporter, '/positions')).body.positions as Array<Record<string, unknown>>;
+    const positions = await list(exporter, '/positions');
     const bySymbol = new Map(positions.map((p) => [p.symbol, p]));
     // AAPL: IB holds 100, the ledger has one buy of 50: held before the ledger began.
     expect(bySymbol.get('AAPL')).toMatchObject({
@@ -115,15 +133,15 @@ describe('round trips over the simulator', () => {
       quantity: 100,
     });
     expect(bySymbol.get('TSLA')).toMatchObject({ open_time: at('15:30'), opened_before_ledger: false });
-    const tsla = await get(exporter, `/positions/${String(bySymbol.get('TSLA')!.id)}/trades`);
-    expect(tsla.body.round_trip).toMatchObject({
+    const tslaId = String(bySymbol.get('TSLA')!.id);
+    expect((await get(exporter, `/positions/${tslaId}`)).body).toMatchObject({
       status: 'open',
       quantity: -20,
-      realized_pnl: '0',
-      commissions: '0',
+      realized_pnl: 0,
+      commissions: 0,
     });
     // The flipping sell's commission and realized PnL belong to the trip it closed.
-    expect(tsla.body.trades).toEqual([
+    expect(await list(exporter, `/positions/${tslaId}/trades`)).toEqual([
       {
         exec_id: '0000aa00.00000003.01.01',
         trade_time: at('15:30'),
@@ -131,18 +149,16 @@ describe('round trips over the simulator', () => {
         qty: 20,
         fill_qty: 50,
         price: 252,
-        commission: '0',
+        commission: 0,
         commission_currency: 'USD',
         realized_pnl: null,
       },
     ]);
     const closed = (await history(exporter, '?symbol=TSLA'))[0]!;
-    const trades = (await get(exporter, `/positions/${closed.id}/trades`)).body.trades as Array<
-      Record<string, unknown>
-    >;
+    const trades = await list(exporter, `/positions/${closed.id}/trades`);
     expect(trades.map((t) => [t.side, t.qty, t.price, t.commission, t.realized_pnl])).toEqual([
-      ['buy', 30, 250, '1', null],
-      ['sell', 30, 252, '1.25', '57.75'],
+      ['buy', 30, 250, 1, null],
+      ['sell', 30, 252, 1.25, 57.75],
     ]);
   });
 
@@ -173,7 +189,9 @@ describe('round trips over the simulator', () => {
     });
     const aapl = (await history(exporter))[0]!;
     expect(aapl).toMatchObject({ open_time: null, opened_before_ledger: true, fills: 2, quantity: 0 });
-    expect([aapl.realized_pnl, aapl.commissions]).toEqual(['1998.5', '2.5']);
+    expect([aapl.realized_pnl, aapl.commissions]).toEqual([1998.5, 2.5]);
+    // The exact decimal text stays beside the numbers.
+    expect(aapl).toMatchObject({ ledger: [{ currency: 'USD', realized_pnl: '1998.5', commissions: '2.5' }] });
     m = await scrape(exporter);
     expect(valueOf(m, 'ibkr_position_realized_pnl', label(AAPL))).toBe(1998.5);
 

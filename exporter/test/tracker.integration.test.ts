@@ -26,6 +26,28 @@ const closeTsla = {
 };
 type Row = Record<string, unknown>;
 
+/** The fields the tracker's table names for each list; the answers may carry more. */
+const FIELDS = {
+  positions: ['id', 'symbol', 'qty', 'avg_cost', 'realized_pnl', 'unrealized_pnl', 'total_pnl', 'open_time'],
+  history: ['id', 'symbol', 'open_time', 'close_time', 'realized_pnl'],
+  tripTrades: ['trade_time', 'side', 'qty', 'price', 'commission', 'realized_pnl'],
+  trades: [
+    'symbol',
+    'exchange',
+    'currency',
+    'side',
+    'qty',
+    'price',
+    'commission',
+    'realized_pnl',
+    'trade_time',
+    'perm_id',
+  ],
+};
+const hasFields = (rows: Row[], fields: string[]) => {
+  for (const row of rows) expect(Object.keys(row)).toEqual(expect.arrayContaining(fields));
+};
+
 /** An exporter as a tracker user runs it: orders on, restarts on in flag-file (compose) mode. */
 async function start(db: string, options: { serverVersion?: number } = {}) {
   const flagFile = `${rig.dir}/${db}.restart`;
@@ -74,8 +96,51 @@ function executions(path: string): Row[] {
   }
 }
 
+/** The ledger's round trips, newest closed first, with their totals (one report currency here). */
+function roundTrips(path: string): Row[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare(
+        `SELECT t.id, c.symbol, t.open_time_ms, t.close_time_ms, s.realized_pnl, s.commissions
+           FROM round_trips t JOIN contracts c USING (con_id)
+           LEFT JOIN round_trip_totals s ON s.round_trip_id = t.id AND s.reports > 0
+          WHERE t.close_time_ms IS NOT NULL ORDER BY t.close_time_ms DESC, t.id DESC`,
+      )
+      .all() as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+/** The fills of one round trip as the ledger holds them, oldest first. */
+function tripFills(path: string, id: number): Row[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare(
+        `SELECT e.side, f.quantity, e.price, e.time_ms, f.money, r.commission, r.realized_pnl
+           FROM round_trip_fills f JOIN executions e USING (base_exec_id)
+           LEFT JOIN commission_reports r USING (base_exec_id)
+          WHERE f.round_trip_id = ? ORDER BY e.time_ms, e.base_exec_id`,
+      )
+      .all(id) as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Ledger decimal text as the JSON number the tracker's clients read; unknown stays null. */
+const num = (text: unknown) => (text === null || text === undefined ? null : Number(text));
+
 const get = async (exporter: Exporter, path: string) =>
   (await call(exporter, 'GET', path, { token: null })).body;
+/** A list endpoint's answer: a bare JSON array, as the tracker's clients iterate it. */
+const list = async (exporter: Exporter, path: string): Promise<Row[]> => {
+  const body: unknown = await get(exporter, path);
+  expect(Array.isArray(body), path).toBe(true);
+  return body as Row[];
+};
 
 describe("the IBKR PnL Tracker's API", () => {
   it("answers the tracker README's three calls verbatim, with the bearer token added", async () => {
@@ -140,9 +205,10 @@ describe("the IBKR PnL Tracker's API", () => {
 
   it('lists positions with the tracker fields, realized PnL from the ledger and unknowns null', async () => {
     const { exporter, db } = await start('positions.db');
-    const positions = (await get(exporter, '/positions')).positions as Row[];
+    const positions = await list(exporter, '/positions');
     const ledger = ledgerRealized(db);
     expect(positions).toHaveLength(3);
+    hasFields(positions, FIELDS.positions);
     for (const p of positions) {
       const view = exporter.portfolio.position(ACCOUNT, p.con_id as number)!;
       const realized = ledger.get(p.con_id as number);
@@ -162,13 +228,14 @@ describe("the IBKR PnL Tracker's API", () => {
     const option = positions.find((p) => p.sec_type === 'OPT')!;
     expect(option).toMatchObject({ qty: 1, avg_cost: 520, realized_pnl: 79.35, unrealized_pnl: 90 });
     expect(option.total_pnl).toBe(169.35);
-    expect((await get(exporter, `/positions?account=${ACCOUNT}`)).positions).toHaveLength(3);
+    expect(await list(exporter, `/positions?account=${ACCOUNT}`)).toHaveLength(3);
     expect((await call(exporter, 'GET', '/positions?account=DU9', { token: null })).status).toBe(404);
   });
 
   it('lists trades newest first with the tracker fields, as the ledger holds them', async () => {
     const { exporter, db } = await start('trades.db');
-    const trades = (await get(exporter, '/trades')).trades as Row[];
+    const trades = await list(exporter, '/trades');
+    hasFields(trades, FIELDS.trades);
     const rows = executions(db);
     expect(trades.map((t) => t.exec_id)).toEqual(rows.map((r) => r.exec_id));
     for (const [i, t] of trades.entries()) {
@@ -210,9 +277,9 @@ describe("the IBKR PnL Tracker's API", () => {
   });
 
   it('lists closed positions newest first and the trades of one, with the tracker fields', async () => {
-    const { sim, exporter } = await start('history.db');
-    expect((await get(exporter, '/positions/history')).history).toEqual([]);
-    const open = ((await get(exporter, '/positions')).positions as Row[]).find((p) => p.con_id === TSLA)!;
+    const { sim, exporter, db } = await start('history.db');
+    expect(await list(exporter, '/positions/history')).toEqual([]);
+    const open = (await list(exporter, '/positions')).find((p) => p.con_id === TSLA)!;
     expect(typeof open.id).toBe('number');
     expect(Date.parse(String(open.open_time))).toBeGreaterThan(0);
 
@@ -220,28 +287,47 @@ describe("the IBKR PnL Tracker's API", () => {
     let history: Row[] = [];
     await vi.waitFor(
       async () => {
-        history = (await get(exporter, '/positions/history')).history as Row[];
+        history = await list(exporter, '/positions/history');
         expect(history).toHaveLength(1);
       },
       { timeout: 5000, interval: 20 },
     );
     const [trip] = history;
+    hasFields(history, FIELDS.history);
     expect(trip).toMatchObject({ id: open.id, symbol: 'TSLA', open_time: open.open_time });
     expect(Date.parse(String(trip!.close_time))).toBeGreaterThanOrEqual(Date.parse(String(trip!.open_time)));
-    // The round trip's realized PnL is the ledger's: the buy-back's report, net of commission.
-    expect(Number(trip!.realized_pnl)).toBe(198);
+    // Every field the tracker reads, against the ledger's own rows; money as JSON numbers.
+    expect(
+      history.map((t) => [t.id, t.symbol, t.open_time, t.close_time, t.realized_pnl, t.commissions]),
+    ).toEqual(
+      roundTrips(db).map((r) => [
+        r.id,
+        r.symbol,
+        new Date(r.open_time_ms as number).toISOString(),
+        new Date(r.close_time_ms as number).toISOString(),
+        num(r.realized_pnl),
+        num(r.commissions),
+      ]),
+    );
+    // IB's realized PnL of the buy-back (net of commission); 1 commission on each of the two fills.
+    expect(trip).toMatchObject({ realized_pnl: 198, commissions: 2 });
 
-    const trades = (await get(exporter, `/positions/${String(trip!.id)}/trades`)).trades as Row[];
-    expect(trades.map((t) => [t.side, t.qty, t.price])).toEqual([
-      ['sell', 20, 250],
-      ['buy', 20, 240],
+    const trades = await list(exporter, `/positions/${String(trip!.id)}/trades`);
+    hasFields(trades, FIELDS.tripTrades);
+    expect(trades.map((t) => [t.trade_time, t.side, t.qty, t.price, t.commission, t.realized_pnl])).toEqual(
+      tripFills(db, trip!.id as number).map((f) => [
+        new Date(f.time_ms as number).toISOString(),
+        f.side,
+        Number(f.quantity),
+        f.price,
+        f.money ? num(f.commission) : 0,
+        f.money ? num(f.realized_pnl) : null,
+      ]),
+    );
+    expect(trades.map((t) => [t.side, t.qty, t.price, t.realized_pnl])).toEqual([
+      ['sell', 20, 250, null],
+      ['buy', 20, 240, 198],
     ]);
-    for (const t of trades) {
-      expect(Object.keys(t)).toEqual(
-        expect.arrayContaining(['trade_time', 'side', 'qty', 'price', 'commission', 'realized_pnl']),
-      );
-    }
-    expect(Number(trades[1]!.realized_pnl)).toBe(198);
     expect((await call(exporter, 'GET', '/positions/999999/trades', { token: null })).status).toBe(404);
   });
 
@@ -254,7 +340,7 @@ describe("the IBKR PnL Tracker's API", () => {
     expect(exporter.health.gatewayUp).toBe(false);
     // Only the order connection is left on the simulator.
     await vi.waitFor(() => expect(sim.connectedClients()).toBe(1), { timeout: 5000 });
-    expect((await get(exporter, '/positions')).positions).toHaveLength(3);
+    expect(await list(exporter, '/positions')).toHaveLength(3);
     expect((await call(exporter, 'POST', '/sync/stop')).body).toMatchObject({ running: false });
 
     const resumed = await call(exporter, 'POST', '/sync/start');
@@ -275,7 +361,7 @@ describe("the IBKR PnL Tracker's API", () => {
       const first = messages[0]!;
       expect(Object.keys(first).sort()).toEqual(['history', 'positions', 'summary']);
       expect(first.history).toEqual([]);
-      expect(first.positions).toEqual((await get(exporter, '/positions')).positions);
+      expect(first.positions).toEqual(await list(exporter, '/positions'));
       expect(first.summary).toMatchObject({ account_id: ACCOUNT, realized_pnl: 79.35 });
       const aaplQty = (m: Row) => (m.positions as Row[]).find((p) => p.con_id === AAPL)?.qty;
       expect(aaplQty(first)).toBe(100);
@@ -304,9 +390,10 @@ describe("the IBKR PnL Tracker's API", () => {
           expect((messages[messages.length - 1]!.history as Row[]).map((t) => t.symbol)).toEqual(['TSLA']),
         { timeout: 2000, interval: 10 },
       );
-      expect(messages[messages.length - 1]!.history).toEqual(
-        (await get(exporter, '/positions/history')).history,
-      );
+      const last = messages[messages.length - 1]!;
+      expect(last.history).toEqual(await list(exporter, '/positions/history'));
+      // Money as JSON numbers there too: the round trip's realized PnL and the fills' commissions.
+      expect((last.history as Row[])[0]).toMatchObject({ symbol: 'TSLA', realized_pnl: 198 });
     } finally {
       socket.terminate();
     }

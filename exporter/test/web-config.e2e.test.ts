@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
 import { stringify } from 'yaml';
 import { findOnPath, startDaemon } from '../src/cli/prometheus-launcher.js';
 import type { Daemon } from '../src/cli/prometheus-launcher.js';
@@ -51,6 +52,47 @@ function get(
     req.end();
   });
 }
+
+/** 101 with the subprotocol and the first message, or the refusing answer's status, headers and body. */
+interface Feed {
+  status: number;
+  protocol?: string;
+  message?: Record<string, unknown>;
+  headers?: Answer['headers'];
+  body?: string;
+}
+
+/**
+ * A real `ws` client on /ws/updates: the first message once the upgrade is accepted, or the HTTP
+ * answer that refused it.
+ */
+function openFeed(
+  base: string,
+  options: { ca?: string; headers?: Record<string, string>; protocols?: string[]; path?: string } = {},
+): Promise<Feed> {
+  const url = `${base.replace(/^http/, 'ws')}${options.path ?? '/ws/updates'}`;
+  const socket = new WebSocket(url, options.protocols ?? [], { ca: options.ca, headers: options.headers });
+  return new Promise<Feed>((resolve, reject) => {
+    socket.once('message', (data) => {
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      resolve({ status: 101, protocol: socket.protocol, message });
+      socket.terminate();
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    socket.once('error', reject);
+  });
+}
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+/** The token as a browser offers it: a Sec-WebSocket-Protocol value (the Kubernetes spelling). */
+const tokenProtocol = (token: string) =>
+  `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
 
 /** Plain HTTP with the body as bytes, without the decompression fetch would do. */
 function getRaw(
@@ -123,6 +165,22 @@ describe('web configuration with real clients', () => {
         expect(answer.body).not.toContain(PASSWORD);
       }
     }
+  });
+
+  it('serves /ws/updates over TLS behind basic auth: 401 without the right credentials, messages with', async () => {
+    for (const headers of [{} as Record<string, string>, { authorization: basic('prometheus', 'wrong') }]) {
+      const refused = await openFeed(exporter.url, { ca, headers });
+      expect(refused.status).toBe(401);
+      expect(refused.headers?.['www-authenticate']).toBe('Basic');
+      expect(refused.headers?.['x-content-type-options']).toBe('nosniff');
+      expect(JSON.parse(refused.body!)).toEqual({ error: 'unauthorized' });
+    }
+    const feed = await openFeed(exporter.url, {
+      ca,
+      headers: { authorization: basic('prometheus', PASSWORD) },
+    });
+    expect(feed.status).toBe(101);
+    expect(Object.keys(feed.message!).sort()).toEqual(['history', 'positions', 'summary']);
   });
 
   it('refuses plain HTTP on the TLS port', async () => {
@@ -227,20 +285,25 @@ describe('web configuration with real clients', () => {
   });
 });
 
+/** An exporter with the REST API on a listener of its own and the read token required. */
+const startSplit = (db: string, env: Record<string, string> = {}) =>
+  startTestExporter(
+    testConfig(1, db, {
+      IBKR_AUTO_SYNC: 'false',
+      IBKR_API_HOST: '127.0.0.1',
+      IBKR_API_PORT: '0',
+      IBKR_API_TOKEN: TOKEN,
+      IBKR_API_READ_TOKEN_REQUIRED: 'true',
+      ...env,
+    }),
+  );
+
 describe('separate API listener and the read token', () => {
   const dir = tempDir();
   let exporter: Exporter;
 
   beforeAll(async () => {
-    exporter = await startTestExporter(
-      testConfig(1, join(dir.path, 'api.db'), {
-        IBKR_AUTO_SYNC: 'false',
-        IBKR_API_HOST: '127.0.0.1',
-        IBKR_API_PORT: '0',
-        IBKR_API_TOKEN: TOKEN,
-        IBKR_API_READ_TOKEN_REQUIRED: 'true',
-      }),
-    );
+    exporter = await startSplit(join(dir.path, 'api.db'));
   });
   afterAll(async () => {
     await exporter.stop();
@@ -302,5 +365,70 @@ describe('separate API listener and the read token', () => {
     }
     // Health stays open: it is what an operator checks first.
     expect((await get(`${exporter.apiUrl}/sync/health`)).status).toBe(200);
+  });
+
+  it('puts /ws/updates behind the read token on both listeners, the token as a header or a subprotocol', async () => {
+    for (const base of [exporter.url, exporter.apiUrl]) {
+      for (const options of [
+        {},
+        { headers: { authorization: 'Bearer wrong-token' } },
+        { protocols: ['ibkr-updates', tokenProtocol('wrong-token')] },
+      ]) {
+        const refused = await openFeed(base, options);
+        expect(refused.status, base).toBe(401);
+        expect(refused.headers?.['www-authenticate']).toBe('Bearer realm="ibkr-pnl-exporter"');
+      }
+      const tool = await openFeed(base, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(tool.status, base).toBe(101);
+      expect(tool.message).toHaveProperty('summary');
+      // A browser cannot set Authorization: it offers the token as a subprotocol, and the feed's
+      // own protocol is the one answered (the token is not echoed back).
+      const browser = await openFeed(base, { protocols: ['ibkr-updates', tokenProtocol(TOKEN)] });
+      expect(browser).toMatchObject({ status: 101, protocol: 'ibkr-updates' });
+    }
+    // The metrics port upgrades nothing else.
+    const other = await openFeed(exporter.url, {
+      path: '/positions',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(other.status).toBe(404);
+  });
+});
+
+describe('/ws/updates behind basic auth on both listeners', () => {
+  const dir = tempDir();
+  let exporter: Exporter;
+
+  beforeAll(async () => {
+    const web = join(dir.path, 'web.yml');
+    writeFileSync(web, stringify({ basic_auth_users: { ui: bcrypt.hashSync(PASSWORD, 4) } }));
+    exporter = await startSplit(join(dir.path, 'ws.db'), { IBKR_WEB_CONFIG_FILE: web });
+  });
+  afterAll(async () => {
+    await exporter.stop();
+    dir.cleanup();
+  });
+
+  it('answers 401 without credentials and serves messages with them and the token', async () => {
+    const credentials = { authorization: basic('ui', PASSWORD) };
+    for (const base of [exporter.url, exporter.apiUrl]) {
+      for (const headers of [{} as Record<string, string>, { authorization: basic('ui', 'wrong') }]) {
+        const refused = await openFeed(base, { headers, protocols: ['ibkr-updates', tokenProtocol(TOKEN)] });
+        expect(refused.status, base).toBe(401);
+        expect(refused.headers?.['www-authenticate']).toBe('Basic');
+      }
+      // Past basic auth, the read token is still asked for.
+      const noToken = await openFeed(base, { headers: credentials });
+      expect(noToken.status, base).toBe(401);
+      expect(noToken.headers?.['www-authenticate']).toBe('Bearer realm="ibkr-pnl-exporter"');
+      for (const options of [
+        { headers: { ...credentials, 'x-api-token': TOKEN } },
+        { headers: credentials, protocols: ['ibkr-updates', tokenProtocol(TOKEN)] },
+      ]) {
+        const feed = await openFeed(base, options);
+        expect(feed.status, base).toBe(101);
+        expect(Object.keys(feed.message!).sort()).toEqual(['history', 'positions', 'summary']);
+      }
+    }
   });
 });

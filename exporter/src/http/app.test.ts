@@ -153,7 +153,8 @@ describe('HTTP API', () => {
 
   it('lists positions with their PnL and ledger, unset values as null', async () => {
     const body = JSON.parse((await get('/positions')).body);
-    expect(body.positions).toEqual([
+    // A bare array, as the tracker answered: its clients iterate the answer itself.
+    expect(body).toEqual([
       expect.objectContaining({
         symbol: 'AAPL',
         quantity: 10,
@@ -168,7 +169,7 @@ describe('HTTP API', () => {
         total_pnl: 12.5,
       }),
     ]);
-    expect(JSON.parse((await get('/positions?account=DU1')).body).positions).toHaveLength(1);
+    expect(JSON.parse((await get('/positions?account=DU1')).body)).toHaveLength(1);
     expect(await get('/positions?account=DU9')).toMatchObject({
       status: 404,
       body: '{"error":"no account DU9"}',
@@ -177,7 +178,7 @@ describe('HTTP API', () => {
 
   it('lists trades and filters them', async () => {
     const all = JSON.parse((await get('/trades')).body);
-    expect(all.trades).toEqual([
+    expect(all).toEqual([
       expect.objectContaining({
         exec_id: 'a.01',
         side: 'buy',
@@ -189,8 +190,8 @@ describe('HTTP API', () => {
         realized_pnl: null,
       }),
     ]);
-    expect(JSON.parse((await get('/trades?symbol=MSFT')).body)).toEqual({ trades: [] });
-    expect(JSON.parse((await get('/trades?since=2026-11-26T00:00:00Z')).body)).toEqual({ trades: [] });
+    expect(JSON.parse((await get('/trades?symbol=MSFT')).body)).toEqual([]);
+    expect(JSON.parse((await get('/trades?since=2026-11-26T00:00:00Z')).body)).toEqual([]);
   });
 
   it.each([

@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): express.Express {
         origin: origins.includes('*') ? '*' : origins,
         methods: ['GET', 'POST'],
         allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-        exposedHeaders: ['Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'],
+        exposedHeaders: ['Idempotent-Replayed', 'Link', 'Retry-After', 'WWW-Authenticate'],
         maxAge: 600,
       }),
     );
@@ -131,10 +131,12 @@ export function createApp(deps: AppDeps): express.Express {
     });
   });
 
+  // The lists are bare JSON arrays, as the IBKR PnL Tracker answered them: its clients iterate the
+  // answer itself. Paging goes in a Link header (RFC 8288), as GitHub's API does.
   app.get('/positions', (req, res) => {
     const { account } = parseQuery(accountQuery, req.query);
     checkAccount(deps.portfolio, account);
-    res.json({ positions: positionsView(deps.portfolio, deps.baseCurrency, account) });
+    res.json(positionsView(deps.portfolio, deps.baseCurrency, account));
   });
 
   app.use(historyRouter(deps.store));
@@ -142,7 +144,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/trades', async (req, res) => {
     const { account, symbol, since, limit } = parseQuery(tradesQuery, req.query);
     const trades = await deps.store.trades({ account, symbol, sinceMs: since, limit });
-    res.json({ trades: tradesView(trades) });
+    res.json(tradesView(trades));
   });
 
   app.get('/pnl/summary', (req, res) => {

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBearer } from './auth.js';
+import { BEARER_PROTOCOL_PREFIX, bearerCheck, requireBearer } from './auth.js';
 import { HttpError } from './http-error.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -59,5 +59,23 @@ describe('requireBearer', () => {
     const res = await fetch(disabled.url, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({ error: 'disabled: set IBKR_API_TOKEN' });
+  });
+});
+
+describe('bearerCheck on a WebSocket upgrade', () => {
+  const check = bearerCheck(TOKEN);
+  const offer = (token: string) =>
+    `ibkr-updates, ${BEARER_PROTOCOL_PREFIX}${Buffer.from(token).toString('base64url')}`;
+  const upgrade = { upgrade: 'websocket', connection: 'Upgrade' };
+
+  it('takes the token from the bearer subprotocol of an upgrade', () => {
+    expect(check({ ...upgrade, 'sec-websocket-protocol': offer(TOKEN) })).toBe('ok');
+    expect(check({ ...upgrade, 'sec-websocket-protocol': offer('wrong') })).toBe('unauthorized');
+  });
+
+  it('reads the subprotocol only on an upgrade, and refuses a value that is not base64url', () => {
+    expect(check({ 'sec-websocket-protocol': offer(TOKEN) })).toBe('unauthorized');
+    const padded = `${BEARER_PROTOCOL_PREFIX}${Buffer.from(TOKEN).toString('base64')}=`;
+    expect(check({ ...upgrade, 'sec-websocket-protocol': padded })).toBe('unauthorized');
   });
 });

@@ -6,6 +6,11 @@
 // It comes in `Authorization: Bearer <token>`, or in `X-API-Token: <token>` when Authorization
 // already carries the web configuration's basic-auth credentials (a request has one
 // Authorization header, and both checks apply).
+//
+// A browser's WebSocket cannot set either header, so an upgrade may carry the token as a
+// Sec-WebSocket-Protocol value, spelled as the Kubernetes API server takes it from browsers:
+// `base64url.bearer.authorization.k8s.io.<the token, base64url>`. Never in the URL: query strings
+// end up in proxy logs and browser history.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
@@ -15,6 +20,19 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 
 export const BEARER_CHALLENGE = 'Bearer realm="ibkr-pnl-exporter"';
 
+/** Prefix of a Sec-WebSocket-Protocol value that carries the bearer token. */
+export const BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+
+/** The token of a WebSocket upgrade's bearer subprotocol, if it offers one. */
+function protocolToken(headers: IncomingHttpHeaders): string | undefined {
+  if (headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+  const offered = (headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const value = offered.find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX));
+  if (value === undefined) return undefined;
+  const encoded = value.slice(BEARER_PROTOCOL_PREFIX.length);
+  return /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, 'base64url').toString('utf8') : undefined;
+}
+
 /** A check of a request's headers against the token: 'ok', or why not. */
 export function bearerCheck(token: string | undefined) {
   const expected = token === undefined ? undefined : digest(token);
@@ -22,7 +40,8 @@ export function bearerCheck(token: string | undefined) {
     if (expected === undefined) return 'disabled';
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
     const header = headers['x-api-token'];
-    const given = bearer ?? (typeof header === 'string' ? header.trim() : undefined);
+    const given =
+      bearer ?? (typeof header === 'string' ? header.trim() : undefined) ?? protocolToken(headers);
     return given && timingSafeEqual(digest(given), expected) ? 'ok' : 'unauthorized';
   };
 }

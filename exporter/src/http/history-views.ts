@@ -1,11 +1,16 @@
 // JSON shapes of the round-trip endpoints, as zod schemas (the OpenAPI document is generated from
-// them) and the functions that build them. Ledger money stays decimal text; unknown is null.
+// them) and the functions that build them. Money is a JSON number, converted from the ledger's
+// exact decimal only here (money.ts); the exact text stays in `ledger`. Unknown is null.
 import { z } from 'zod';
 import type { RoundTrip } from '../domain/round-trips.js';
 import type { RoundTripFill, RoundTripRow } from '../store/store.js';
+import { moneyNumber } from './money.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-const money = z.string().nullable().describe('decimal text; null when no commission report is stored');
+const money = z
+  .number()
+  .nullable()
+  .describe("a number converted from the ledger's exact decimal (exact text in `ledger`); null when unknown");
 
 /** `since`: ISO-8601 or Unix seconds, as epoch milliseconds. */
 export const sinceSchema = z
@@ -31,7 +36,11 @@ export const historyQuerySchema = z
   })
   .strict();
 
-const ledgerEntry = z.object({ currency: z.string(), realized_pnl: z.string(), commissions: z.string() });
+const ledgerEntry = z.object({
+  currency: z.string(),
+  realized_pnl: z.string().describe('exact decimal text'),
+  commissions: z.string().describe('exact decimal text'),
+});
 
 export const roundTripViewSchema = z.object({
   id: z.number().int(),
@@ -46,9 +55,11 @@ export const roundTripViewSchema = z.object({
   close_time: z.string().nullable(),
   quantity: z.number().describe('signed quantity held now; 0 once closed'),
   fills: z.number().int(),
-  realized_pnl: money,
-  commissions: money,
-  ledger: z.array(ledgerEntry).describe('per report currency; one entry in practice'),
+  realized_pnl: money.describe(
+    "IB's realized PnL of its closing fills, net of commission; null when no commission report is stored, or reports are in several currencies",
+  ),
+  commissions: money.describe('null when no commission report is stored, or they are in several currencies'),
+  ledger: z.array(ledgerEntry).describe('per report currency, exact; one entry in practice'),
 });
 export type RoundTripView = z.infer<typeof roundTripViewSchema>;
 
@@ -60,10 +71,12 @@ export const tripFillViewSchema = z.object({
   fill_qty: z.number().describe('the whole fill'),
   price: z.number(),
   commission: money.describe(
-    '0 on the opening part of a flipping fill: it belongs to the trip the fill closed',
+    'null until its commission report arrives; 0 on the opening part of a flipping fill: it belongs to the trip the fill closed',
   ),
   commission_currency: z.string().nullable(),
-  realized_pnl: money,
+  realized_pnl: money.describe(
+    "IB's realized PnL of the fill; null for an opening fill (IB sends none) or before its report",
+  ),
 });
 export type TripFillView = z.infer<typeof tripFillViewSchema>;
 
@@ -84,13 +97,17 @@ export function tripMoney(trip: RoundTrip | undefined, contractCurrency: string)
 }
 
 export function roundTripView(row: RoundTripRow): RoundTripView {
+  const money = tripMoney(row, row.contract.currency);
   return {
     id: row.id,
     account: row.account,
     con_id: row.conId,
     symbol: row.contract.symbol,
     sec_type: row.contract.secType,
-    ...tripMoney(row, row.contract.currency),
+    currency: money.currency,
+    realized_pnl: moneyNumber(money.realized_pnl),
+    commissions: moneyNumber(money.commissions),
+    ledger: money.ledger,
     status: row.closeTime === undefined ? 'open' : 'closed',
     open_time: iso(row.openTime),
     opened_before_ledger: row.openedBeforeLedger,
@@ -108,8 +125,8 @@ export function tripFillView(fill: RoundTripFill): TripFillView {
     qty: Number(fill.quantity),
     fill_qty: fill.shares,
     price: fill.price,
-    commission: fill.money ? (fill.commission ?? null) : '0',
+    commission: fill.money ? moneyNumber(fill.commission) : 0,
     commission_currency: fill.commissionCurrency ?? null,
-    realized_pnl: fill.money ? (fill.realizedPnl ?? null) : null,
+    realized_pnl: fill.money ? moneyNumber(fill.realizedPnl) : null,
   };
 }

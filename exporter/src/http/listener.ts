@@ -4,9 +4,12 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { TlsSettings, WebConfig } from '../config/web-config.js';
-import { webGuard } from './web-guard.js';
+import { refuseUpgrade } from './refusal.js';
+import type { UpgradeHandler } from './refusal.js';
+import { webGuard, webUpgradeGuard } from './web-guard.js';
 
 export interface Listener {
   readonly server: Server;
@@ -57,11 +60,21 @@ function httpsServer(tls: TlsSettings, handler: Handler): Server {
 
 export async function listen(
   handler: Handler,
-  options: { host: string; port: number; web?: WebConfig },
+  options: { host: string; port: number; web?: WebConfig; upgrade?: UpgradeHandler },
 ): Promise<Listener> {
   const guarded = webGuard(options.web, handler);
   const tls = options.web?.tls;
   const server = tls ? httpsServer(tls, guarded) : createHttpServer(guarded);
+  // An upgrade never reaches the request handler, so it gets the same web-config gate here; the
+  // https server emits it too, after the TLS handshake and its client-certificate policy.
+  const upgrade = options.upgrade && webUpgradeGuard(options.web, options.upgrade);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node stops watching a socket it hands over: a reset while the gates decide (bcrypt is
+    // asynchronous) must not become an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    if (upgrade) upgrade(req, socket, head);
+    else refuseUpgrade(socket, { status: 404, error: 'no WebSocket on this port' });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

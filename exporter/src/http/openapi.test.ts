@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { orderRequestSchema } from '../orders/order-schema.js';
 import { openApiDocument } from './openapi.js';
 
 interface JsonSchema {
-  properties: Record<string, { enum?: string[]; default?: unknown; pattern?: string }>;
+  properties: Record<string, { enum?: string[]; default?: unknown; pattern?: string; type?: unknown }>;
   required: string[];
   additionalProperties: boolean;
 }
@@ -11,7 +12,7 @@ interface JsonSchema {
 describe('the OpenAPI document', () => {
   const doc = openApiDocument('1.2.3') as {
     openapi: string;
-    info: { version: string };
+    info: { version: string; description: string };
     paths: Record<string, Record<string, { security?: unknown[] }>>;
     components: { schemas: Record<string, JsonSchema> };
   };
@@ -30,6 +31,7 @@ describe('the OpenAPI document', () => {
         'GET /orders',
         'GET /orders/{id}',
         'GET /positions/history',
+        'GET /positions/{id}',
         'GET /positions/{id}/trades',
         'POST /gateway/restart (bearer)',
         'POST /orders (bearer)',
@@ -39,6 +41,22 @@ describe('the OpenAPI document', () => {
         'POST /sync/stop (bearer)',
       ].sort(),
     );
+  });
+
+  it('gives round-trip money as numbers or null, the exact text in ledger, and points at the docs that exist', () => {
+    const { RoundTrip, RoundTripFill } = doc.components.schemas;
+    for (const [schema, fields] of [
+      [RoundTrip!, ['realized_pnl', 'commissions']],
+      [RoundTripFill!, ['commission', 'realized_pnl']],
+    ] as const) {
+      for (const field of fields) expect(schema.properties[field]?.type, field).toEqual(['number', 'null']);
+    }
+    const ledger = RoundTrip!.properties.ledger as unknown as { items: JsonSchema };
+    expect(ledger.items.properties.realized_pnl?.type).toBe('string');
+    const pages = doc.info.description.match(/docs\/[\w-]+\.md/g) ?? [];
+    expect(pages).toContain('docs/http-api.md');
+    for (const page of pages)
+      expect(existsSync(new URL(`../../../${page}`, import.meta.url)), page).toBe(true);
   });
 
   it('takes the order request from the zod schema: the same fields, enums, defaults and strictness', () => {

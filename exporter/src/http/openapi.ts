@@ -41,6 +41,7 @@ function queryParameters(schema: z.ZodObject) {
 
 export function openApiDocument(version: string): Record<string, unknown> {
   const orderId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const tripId = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
   return {
     openapi: '3.1.0',
     info: {
@@ -48,7 +49,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       version,
       description:
         'Orders, gateway restarts, round trips and sync control. Mutating endpoints need `Authorization: Bearer <IBKR_API_TOKEN>`. ' +
-        'The other read-only endpoints (/metrics, /positions, /trades, /pnl/summary, /sync/health) are described in the README.',
+        'Money is a JSON number converted from the exact ledger decimal when the answer is written (the exact text is in `ledger`); unknown values are null, never 0. ' +
+        'The other read-only endpoints (/metrics, /health, /positions, /trades, /pnl/summary, /sync/health, WS /ws/updates) are described in docs/http-api.md.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -133,37 +135,43 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/positions/history': {
         get: {
           summary: 'Closed round trips, newest first',
-          description: 'A round trip is a position from flat to flat; see the README section "Round trips".',
+          description:
+            'A round trip is a position from flat to flat; see docs/round-trips.md. A bare array, as the IBKR PnL Tracker answered; ' +
+            'when there is a next page, a Link header (rel="next") gives its URL.',
           parameters: queryParameters(historyQuerySchema),
           responses: {
             200: {
-              description: 'One page of closed round trips; next_offset is null on the last page',
-              ...json({
-                type: 'object',
-                properties: {
-                  history: { type: 'array', items: ref('RoundTrip') },
-                  next_offset: { type: ['integer', 'null'] },
+              description: 'One page of closed round trips',
+              headers: {
+                Link: {
+                  description: '`</positions/history?…&offset=N>; rel="next"` when there is a next page',
+                  schema: { type: 'string' },
                 },
-              }),
+              },
+              ...json({ type: 'array', items: ref('RoundTrip') }),
             },
             422: error('Invalid or unknown filter; details name it'),
+          },
+        },
+      },
+      '/positions/{id}': {
+        get: {
+          summary: 'One round trip, open or closed (the id of a /positions item or a /positions/history one)',
+          parameters: [tripId],
+          responses: {
+            200: { description: 'The round trip', ...json(ref('RoundTrip')) },
+            404: error('No such round trip'),
           },
         },
       },
       '/positions/{id}/trades': {
         get: {
           summary: 'The fills of a round trip, open or closed, oldest first',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          parameters: [tripId],
           responses: {
             200: {
-              description: 'The round trip and its fills',
-              ...json({
-                type: 'object',
-                properties: {
-                  round_trip: ref('RoundTrip'),
-                  trades: { type: 'array', items: ref('RoundTripFill') },
-                },
-              }),
+              description: 'The fills, a bare array as the IBKR PnL Tracker answered',
+              ...json({ type: 'array', items: ref('RoundTripFill') }),
             },
             404: error('No such round trip'),
           },

@@ -1,19 +1,18 @@
-// JSON shapes of the read endpoints. Money from the ledger stays decimal text; IB's own
-// floats are numbers; anything IB did not give is null. The IBKR PnL Tracker's fields (qty,
-// avg_cost, realized_pnl, total_pnl, trade_time…) are JSON numbers, converted from the exact
-// ledger value only here, and null whenever the value is not known: never a 0 that was not.
+// JSON shapes of the read endpoints. Money is a JSON number: IB's own floats as they are, the
+// ledger's exact decimals converted only here (money.ts), with the exact text kept in the `ledger`
+// lists; anything not known is null, never a 0 that was not.
 import type { Health } from '../domain/health.js';
 import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
 import type { Decimal, LedgerTotals } from '../domain/types.js';
 import type { TradeRow } from '../store/store.js';
 import { tripMoney } from './history-views.js';
+import { moneyNumber } from './money.js';
 import type { SyncRun } from '../sync/sync-control.js';
 import { HttpError } from './http-error.js';
 
 const n = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-const money = (value: Decimal | undefined): number | null => (value === undefined ? null : Number(value));
 
 /** realized + unrealized, exactly, when both are known and in the same currency; else null. */
 function total(
@@ -98,7 +97,7 @@ export function positionsView(portfolio: Portfolio, baseCurrency: string, accoun
       average_cost: n(position.avgCost),
       qty: position.quantity,
       avg_cost: n(position.avgCost),
-      realized_pnl: money(realized?.value),
+      realized_pnl: moneyNumber(realized?.value),
       realized_pnl_currency: n(realized?.currency),
       total_pnl: total(realized, pnl?.unrealizedPnl, pnlCurrency),
       pnl_currency: pnlCurrency,
@@ -128,9 +127,9 @@ export function tradesView(rows: TradeRow[]) {
     trade_time: new Date(row.time).toISOString(),
     order_id: n(row.orderId),
     perm_id: n(row.permId),
-    commission: money(row.commission),
+    commission: moneyNumber(row.commission),
     commission_currency: n(row.commissionCurrency),
-    realized_pnl: money(row.realizedPnl),
+    realized_pnl: moneyNumber(row.realizedPnl),
   }));
 }
 
@@ -151,7 +150,7 @@ export function pnlSummary(portfolio: Portfolio, baseCurrency: string, account?:
   return {
     account_id: n(chosen),
     base_currency: base,
-    realized_pnl: money(realizedInBase?.value),
+    realized_pnl: moneyNumber(realizedInBase?.value),
     unrealized_pnl: n(pnl?.unrealizedPnl),
     total_pnl: base === null ? null : total(realizedInBase, pnl?.unrealizedPnl, base),
     as_of: iso(pnl?.updatedAt),

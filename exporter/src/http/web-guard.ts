@@ -1,9 +1,12 @@
 // What IBKR_WEB_CONFIG_FILE asks of every request before any route sees it, in
 // exporter-toolkit's order (web/handler.go): the configured headers, then basic authentication.
+// The same gate guards WebSocket upgrades, which never reach the request handler.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import bcrypt from 'bcryptjs';
 import type { WebConfig } from '../config/web-config.js';
+import { gated, gatedUpgrade } from './refusal.js';
+import type { Gate, UpgradeHandler } from './refusal.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -24,17 +27,13 @@ function credentials(req: IncomingMessage): { user: string; password: string } |
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-function unauthorized(res: ServerResponse): void {
-  res.statusCode = 401;
-  res.setHeader('WWW-Authenticate', 'Basic');
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({ error: 'unauthorized' }));
-}
-
-/** Wraps `next` with the web configuration's headers and basic authentication. */
-export function webGuard(web: WebConfig | undefined, next: Handler): Handler {
-  if (web === undefined) return next;
-  const headers = Object.entries(web.headers);
+/** The web configuration's headers and basic authentication, as a gate. */
+function webGate(web: WebConfig): Gate {
+  const unauthorized = {
+    status: 401,
+    error: 'unauthorized',
+    headers: { ...web.headers, 'WWW-Authenticate': 'Basic' },
+  };
   const cache = new Map<string, boolean>();
   const check = async (user: string, password: string): Promise<boolean> => {
     const hash = web.users.get(user);
@@ -48,14 +47,29 @@ export function webGuard(web: WebConfig | undefined, next: Handler): Handler {
     cache.set(key, ok);
     return ok;
   };
-  return (req, res) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
-    if (web.users.size === 0) return next(req, res);
+  return (req) => {
+    if (web.users.size === 0) return undefined;
     const given = credentials(req);
-    if (given === undefined) return unauthorized(res);
-    check(given.user, given.password).then(
-      (ok) => (ok ? next(req, res) : unauthorized(res)),
-      () => unauthorized(res),
+    if (given === undefined) return unauthorized;
+    return check(given.user, given.password).then(
+      (ok) => (ok ? undefined : unauthorized),
+      () => unauthorized,
     );
   };
+}
+
+/** Wraps `next` with the web configuration's headers and basic authentication. */
+export function webGuard(web: WebConfig | undefined, next: Handler): Handler {
+  if (web === undefined) return next;
+  const gate = webGate(web);
+  const headers = Object.entries(web.headers);
+  return gated(gate, (req, res) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next(req, res);
+  });
+}
+
+/** The same basic authentication in front of a WebSocket upgrade. */
+export function webUpgradeGuard(web: WebConfig | undefined, next: UpgradeHandler): UpgradeHandler {
+  return web === undefined ? next : gatedUpgrade(webGate(web), next);
 }

@@ -26,7 +26,7 @@ async function startHub(options: Partial<UpdatesOptions> = {}) {
     ...options,
   });
   const server: Server = createServer((_req, res) => res.end());
-  hub.attach(server);
+  server.on('upgrade', hub.upgrade);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   running.push(
     () =>

@@ -3,10 +3,13 @@
 // bounds what it holds: at most `maxClients` (beyond that the upgrade is answered 503), a client
 // whose unsent data exceeds `maxBufferedBytes` is dropped rather than buffered (one slow browser
 // tab must not grow the exporter's memory), and a client that misses a heartbeat ping is closed.
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
+import { BEARER_PROTOCOL_PREFIX } from './auth.js';
+import { refuseUpgrade } from './refusal.js';
+import type { UpgradeHandler } from './refusal.js';
 
 export const UPDATES_PATH = '/ws/updates';
 
@@ -37,7 +40,12 @@ interface Client {
 }
 
 export class UpdatesHub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, clientTracking: false });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 1024,
+    clientTracking: false,
+    handleProtocols: feedProtocol,
+  });
   private readonly clients = new Set<Client>();
   private readonly tick: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
@@ -62,14 +70,12 @@ export class UpdatesHub {
     return this.clients.size;
   }
 
-  /** Serves the WebSocket upgrade of UPDATES_PATH on this HTTP(S) server; other paths get 404. */
-  attach(server: Server): void {
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.upgrade(req, socket, head),
-    );
-  }
-
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Serves the WebSocket upgrade of UPDATES_PATH (other paths get 404), for every listener that
+   * hands it upgrades: one hub, so IBKR_WS_MAX_CLIENTS bounds the process, whichever port the
+   * clients came through. Basic auth and the read token are the listener's gates, checked before.
+   */
+  readonly upgrade: UpgradeHandler = (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== UPDATES_PATH) return refuse(socket, 404, `no WebSocket at ${path}`);
     if (!this.originAllowed(req)) return refuse(socket, 403, 'origin not allowed: see IBKR_CORS_ORIGINS');
@@ -79,7 +85,7 @@ export class UpdatesHub {
       return refuse(socket, 503, `at most ${this.options.maxClients} clients (IBKR_WS_MAX_CLIENTS)`);
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws));
-  }
+  };
 
   /**
    * Browsers do not apply CORS to WebSockets, so without this check any web page the user opens
@@ -177,14 +183,14 @@ export class UpdatesHub {
   }
 }
 
-/** An HTTP answer on a socket that asked to upgrade; the browser's WebSocket sees it as a failure. */
-const REASONS = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' } as const;
+/**
+ * The subprotocol answered: the first one offered that is not the bearer token (a browser fails a
+ * handshake that selects none of the protocols it offered, and the token is not echoed back).
+ */
+function feedProtocol(offered: Set<string>): string | false {
+  return [...offered].find((p) => !p.startsWith(BEARER_PROTOCOL_PREFIX)) ?? false;
+}
 
-function refuse(socket: Duplex, status: keyof typeof REASONS, message: string): void {
-  const body = JSON.stringify({ error: message });
-  const reason = REASONS[status];
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
-  );
+function refuse(socket: Duplex, status: number, error: string): void {
+  refuseUpgrade(socket, { status, error });
 }
