@@ -108,16 +108,19 @@ export function ordersRouter(deps: { service: OrderService; token: string | unde
     }),
   );
 
-  router.get('/orders', (req, res) => {
-    const query = orderListQuerySchema.safeParse(req.query);
-    if (!query.success) throw new HttpError(400, 'invalid query', fieldProblems(query.error, '(query)'));
-    res.json({ orders: deps.service.list(query.data) });
-  });
+  router.get(
+    '/orders',
+    route(async (req, res) => {
+      const query = orderListQuerySchema.safeParse(req.query);
+      if (!query.success) throw new HttpError(400, 'invalid query', fieldProblems(query.error, '(query)'));
+      res.json({ orders: await deps.service.list(query.data) });
+    }),
+  );
 
   router.get(
     '/orders/:id',
-    route((req, res) => {
-      res.json(deps.service.get(String(req.params.id)));
+    route(async (req, res) => {
+      res.json(await deps.service.get(String(req.params.id)));
     }),
   );
 

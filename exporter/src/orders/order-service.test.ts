@@ -153,7 +153,7 @@ describe('OrderService', () => {
       account: 'DU1',
       tif: 'DAY',
     });
-    expect(orders.list({ limit: 10 }).map((o) => o.status)).toEqual(['Submitted']);
+    expect((await orders.list({ limit: 10 })).map((o) => o.status)).toEqual(['Submitted']);
     expect(orders.submitted().get('BUY|LMT|placed')).toBe(1);
   });
 
@@ -276,6 +276,6 @@ describe('OrderService', () => {
     const other = Object.assign(new FakeGateway(tracker), { clientId: CLIENT_ID + 1 });
     orders.attach(other);
     expect(await rejection(orders.cancel(order.id))).toEqual({ reason: 'wrong_client', fields: [] });
-    expect(() => orders.get('nope')).toThrow(OrderError);
+    await expect(orders.get('nope')).rejects.toThrow(OrderError);
   });
 });
