@@ -84,6 +84,8 @@ export class OrderService {
   /** Open orders by account as last read from the store, for the gauge filled at scrape time. */
   private openCounts = new Map<string, number>();
   private refreshing?: Promise<void>;
+  /** A read to start once the running one is done: it may have begun before the latest change. */
+  private queued?: Promise<void>;
   /** Absent when the order connection is not opened (read-only, or no gateway sync). */
   private gateway?: OrderGateway;
 
@@ -94,8 +96,8 @@ export class OrderService {
     this.audit = options.logger.child({ audit: 'order' });
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
     this.lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
-    this.tracker.onChange(() => this.refreshOpen());
-    this.refreshOpen();
+    this.tracker.onChange(() => void this.refreshOpen());
+    void this.refreshOpen();
   }
 
   attach(gateway: OrderGateway): void {
@@ -109,37 +111,47 @@ export class OrderService {
 
   /**
    * Open orders by account, for ibkr_orders_open. A scrape never waits on the database: SQLite
-   * answers at once; PostgreSQL's answer is read after every change of one of our orders and
-   * again on every scrape, and the scrape reports the newest one read.
+   * answers at once; PostgreSQL's answer is read after every change of one of our orders (submit
+   * and cancel answer once it is read) and again on every scrape, which reports the newest read.
    */
   openByAccount(): Map<string, number> {
-    this.refreshOpen();
+    void this.refreshOpen();
     return this.openCounts;
   }
 
-  private refreshOpen(): void {
-    if (this.refreshing) return;
+  /** Resolves once a read of the open orders that started after this call has completed. */
+  private refreshOpen(): Promise<void> {
+    if (!this.refreshing) return this.readOpen();
+    this.queued ??= this.refreshing.then(() => {
+      this.queued = undefined;
+      return this.readOpen();
+    });
+    return this.queued;
+  }
+
+  private readOpen(): Promise<void> {
+    const unreadable = (error: unknown) =>
+      this.options.logger.warn({ err: error }, 'open orders not readable');
     let counts: Map<string, number> | Promise<Map<string, number>>;
     try {
       counts = this.store.openByAccount();
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'open orders not readable');
-      return;
+      unreadable(error);
+      return Promise.resolve();
     }
     if (!(counts instanceof Promise)) {
       this.openCounts = counts;
-      return;
+      return Promise.resolve();
     }
-    this.refreshing = counts
-      .then(
-        (read) => {
-          this.openCounts = read;
-        },
-        (error: unknown) => this.options.logger.warn({ err: error }, 'open orders not readable'),
-      )
+    const reading: Promise<void> = counts
+      .then((read) => {
+        this.openCounts = read;
+      }, unreadable)
       .finally(() => {
-        this.refreshing = undefined;
+        if (this.refreshing === reading) this.refreshing = undefined;
       });
+    this.refreshing = reading;
+    return reading;
   }
 
   // ---- submit ---------------------------------------------------------------------------------
@@ -210,9 +222,12 @@ export class OrderService {
         throw error;
       }
     }
-    const existing = await this.store.byKey(key);
-    if (existing) return this.replay(existing, hash, refuse);
-    const promise = this.place(request, key, hash);
+    // In flight from here on, before the store is asked: a retry arriving while it answers waits.
+    const promise = (async () => {
+      const existing = await this.store.byKey(key);
+      if (existing) return this.replay(existing, hash, refuse);
+      return this.place(request, key, hash);
+    })();
     this.inflight.set(key, { hash, promise });
     try {
       return await promise;
@@ -360,17 +375,19 @@ export class OrderService {
         // Stored but not sent: the row must not pass for a working order.
         const message = `not sent: ${(error as Error).message}`;
         await this.store.applyChange(id, { source: 'error', status: 'Inactive', message }, this.now());
+        await this.refreshOpen();
         this.count(request.side, request.order_type, 'failed');
         this.audit.info({ outcome: 'failed', id, idempotency_key: key, reason: message }, 'order failed');
         throw new OrderError('not_live', 'gateway not live: the order was not sent', { cause: error });
-      } finally {
-        this.refreshOpen();
       }
     });
     if (replayed) return replayed;
 
     const acked = await this.tracker.waitFor(id, (o) => o.status !== 'PendingSubmit', this.ackTimeoutMs);
-    const now = (await this.store.get(id))!;
+    const [now] = await Promise.all([
+      Promise.resolve(this.store.get(id)).then((row) => row!),
+      this.refreshOpen(),
+    ]);
     const result: SubmitResult = now.status === 'Inactive' ? 'failed' : 'placed';
     this.count(request.side, request.order_type, result);
     this.audit.info(
@@ -449,7 +466,10 @@ export class OrderService {
       (o) => isTerminalStatus(o.status) || o.lastError !== errorsBefore,
       this.ackTimeoutMs,
     );
-    const now = (await this.store.get(id))!;
+    const [now] = await Promise.all([
+      Promise.resolve(this.store.get(id)).then((row) => row!),
+      this.refreshOpen(),
+    ]);
     this.audit.info(
       { outcome: 'cancel', id, ib_order_id: now.ibOrderId, status: now.status },
       'order cancel sent',
