@@ -19,6 +19,7 @@ const STATUS_OF: Record<OrderErrorReason, number> = {
   ambiguous_contract: 422,
   key_conflict: 409,
   not_live: 503,
+  store_unavailable: 503,
   // The order exists (Inactive) and is in the body: the request was well-formed, IB refused it.
   gateway_rejected: 422,
   not_found: 404,

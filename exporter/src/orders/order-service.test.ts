@@ -223,6 +223,21 @@ describe('OrderService', () => {
     expect(gateway.placed).toEqual([]);
   });
 
+  it('sends nothing when the order cannot be stored (an unreachable database)', async () => {
+    const store = sqlite.orders();
+    const unreachable = Object.assign(Object.create(store) as typeof store, {
+      insert: () =>
+        Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    });
+    const orders = service({ store: unreachable });
+    expect(await rejection(orders.submit(lmt, 'key-9'))).toEqual({ reason: 'store_unavailable', fields: [] });
+    expect(gateway.placed).toEqual([]);
+    expect(orders.submitted().get('BUY|LMT|rejected')).toBe(1);
+    // The key is not used up: the retry, once the database answers, places the order.
+    expect((await service().submit(lmt, 'key-9')).kind).toBe('placed');
+    expect(gateway.placed).toHaveLength(1);
+  });
+
   it('rejects what the lookup answers before placing', async () => {
     const orders = service({ limits: { maxNotional: 1000 } });
     gateway.matches = [];

@@ -342,6 +342,28 @@ export class OrderService {
           status: 'PendingSubmit',
           createdAt: this.now(),
         });
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) {
+          fail(
+            new OrderError('store_unavailable', 'the order could not be stored, so it was not sent', {
+              cause: error,
+            }),
+          );
+        }
+        // Another writer of the same database placed it first.
+        const winner = await this.store.byKey((error as DuplicateKeyError).key);
+        if (!winner) {
+          fail(
+            new OrderError('key_conflict', 'idempotency key already used by an order of another gateway', {
+              cause: error,
+            }),
+          );
+        }
+        return this.replay(winner!, hash, (e) => {
+          throw e;
+        });
+      }
+      try {
         live.placeOrder(ibOrderId, {
           conId: contract.conId,
           exchange: request.exchange,
@@ -357,21 +379,6 @@ export class OrderService {
         });
         return undefined;
       } catch (error) {
-        if (error instanceof DuplicateKeyError) {
-          // Another writer of the same database placed it first.
-          const winner = await this.store.byKey(error.key);
-          if (!winner) {
-            fail(
-              new OrderError('key_conflict', 'idempotency key already used by an order of another gateway', {
-                cause: error,
-              }),
-            );
-          }
-          return this.replay(winner!, hash, (e) => {
-            throw e;
-          });
-        }
-        if (!(await this.store.get(id))) throw error;
         // Stored but not sent: the row must not pass for a working order.
         const message = `not sent: ${(error as Error).message}`;
         await this.store.applyChange(id, { source: 'error', status: 'Inactive', message }, this.now());
