@@ -1,8 +1,12 @@
 // Order rows as both backends store them (the same columns in SQLite's 002_orders.sql and its
 // PostgreSQL mirror): NULL is absent.
+import { TERMINAL_ORDER_STATUSES } from '../domain/order-status.js';
 import type { FillRow, HistoryRow, OrderRow, StatusChange } from './order-store.js';
 import { opt } from './rows.js';
 import type { Row } from './rows.js';
+
+/** The terminal states as an SQL list; constants, so no injection. */
+export const TERMINAL_SQL = TERMINAL_ORDER_STATUSES.map((status) => `'${status}'`).join(', ');
 
 export function orderFromRow(row: Row): OrderRow {
   return {

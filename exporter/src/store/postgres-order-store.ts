@@ -5,9 +5,8 @@
 // key is unique in the whole database, so two exporters racing on one key place one order.
 import type pg from 'pg';
 import { decideRevision } from '../domain/ledger.js';
-import { TERMINAL_ORDER_STATUSES } from '../domain/order-status.js';
 import type { CommissionRecord, ExecutionRecord } from '../domain/types.js';
-import { fillFromRow, historyFromRow, orderFromRow } from './order-rows.js';
+import { fillFromRow, historyFromRow, orderFromRow, TERMINAL_SQL } from './order-rows.js';
 import { changedOrder, DuplicateKeyError, EarlyReports } from './order-store.js';
 import type {
   FillRow,
@@ -35,9 +34,6 @@ export type OrderScope = () => readonly string[] | undefined;
 
 const UNIQUE_VIOLATION = '23505';
 const KEY_CONSTRAINT = 'orders_idempotency_key_key';
-
-/** The terminal states as an SQL list; constants, so no injection. */
-const TERMINAL_SQL = TERMINAL_ORDER_STATUSES.map((status) => `'${status}'`).join(', ');
 
 /** The gateway an order belongs to, named by the accounts it manages. */
 export function gatewayOf(accounts: readonly string[] | undefined): string {

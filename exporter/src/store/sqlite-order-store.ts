@@ -5,7 +5,6 @@
 // the OrderStore's Awaitable answers cost SQLite nothing. One exporter per file, so no scoping.
 import type { Database, Statement } from 'better-sqlite3';
 import { decideRevision } from '../domain/ledger.js';
-import { TERMINAL_ORDER_STATUSES } from '../domain/order-status.js';
 import type { CommissionRecord, ExecutionRecord } from '../domain/types.js';
 import { changedOrder, DuplicateKeyError, EarlyReports } from './order-store.js';
 import type {
@@ -17,12 +16,9 @@ import type {
   OrderStore,
   StatusChange,
 } from './order-store.js';
-import { fillFromRow, historyFromRow, orderFromRow } from './order-rows.js';
+import { fillFromRow, historyFromRow, orderFromRow, TERMINAL_SQL } from './order-rows.js';
 import { nul } from './rows.js';
 import type { Row } from './rows.js';
-
-/** The terminal states as an SQL list; constants, so no injection. */
-const TERMINAL_SQL = TERMINAL_ORDER_STATUSES.map((status) => `'${status}'`).join(', ');
 
 export class SqliteOrderStore implements OrderStore {
   private readonly stmt: Record<string, Statement>;
