@@ -311,14 +311,17 @@ describePostgres('orders on PostgreSQL', () => {
       body: { symbol: 'TSLA', qty: 20, side: 'BUY', order_type: 'MKT' },
     });
     expect(placed.status).toBe(201);
-    const order = await orderOf(exporter, placed.body.id, 'Filled');
-    expect(order).toMatchObject({ filled: 20, account: ACCOUNT });
-    // Closing the short: 20 × (249.95 − 240) = 199 gross, less the simulator's $1 commission.
+    // IB reports Filled (openOrder), the filled quantity (orderStatus), the fill and its commission
+    // one message after another; each is stored in turn.
     await vi.waitFor(
       async () =>
-        expect((await call(exporter, 'GET', `/orders/${String(placed.body.id)}`)).body.fills).toEqual([
-          expect.objectContaining({ shares: 20, price: 240, commission: '1', realized_pnl: '198' }),
-        ]),
+        expect((await call(exporter, 'GET', `/orders/${String(placed.body.id)}`)).body).toMatchObject({
+          status: 'Filled',
+          filled: 20,
+          account: ACCOUNT,
+          // Closing the short: 20 × (249.95 − 240) = 199 gross, less the simulator's $1 commission.
+          fills: [expect.objectContaining({ shares: 20, price: 240, commission: '1', realized_pnl: '198' })],
+        }),
       { timeout: 5000, interval: 20 },
     );
     expect(placeOrders(sim)).toHaveLength(1);
