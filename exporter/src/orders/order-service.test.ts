@@ -223,6 +223,29 @@ describe('OrderService', () => {
     expect(gateway.placed).toEqual([]);
   });
 
+  it('sends IB order ids in increasing order when a slow store write holds the first order', async () => {
+    const store = sqlite.orders();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    const slowFirst = Object.assign(Object.create(store) as typeof store, {
+      insert: async (order: Parameters<typeof store.insert>[0]) => {
+        if (writes++ === 0) await held;
+        return store.insert(order);
+      },
+    });
+    const orders = service({ store: slowFirst });
+    const first = orders.submit(lmt, 'slow-1');
+    const second = orders.submit({ ...lmt, qty: 2 }, 'fast-2');
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await Promise.all([first, second]);
+    const sent = gateway.placed.map((p) => p.orderId);
+    expect(sent).toHaveLength(2);
+    expect(sent).toEqual([...sent].sort((x, y) => x - y));
+    expect(gateway.placed.map((p) => p.ticket.quantity)).toEqual([10, 2]);
+  });
+
   it('sends nothing when the order cannot be stored (an unreachable database)', async () => {
     const store = sqlite.orders();
     const unreachable = Object.assign(Object.create(store) as typeof store, {

@@ -319,7 +319,7 @@ export class OrderService {
     const id = randomUUID();
     const replayed = await this.sending.run(async (): Promise<SubmitOutcome | undefined> => {
       // The connection may have gone while earlier orders were being sent.
-      if (!live.live) notLive();
+      if (!live.live || !this.options.isLive()) notLive();
       const ibOrderId = live.reserveOrderId();
       try {
         // Committed before placeOrder is sent: a crash in between leaves a stored order that was
