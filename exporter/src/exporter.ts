@@ -246,6 +246,8 @@ function wireOrders(deps: {
     start: () => session?.start(),
     stop: async () => {
       await session?.stop();
+      // The order updates already received are stored before the database closes.
+      await tracker.idle();
     },
   };
 }

@@ -1,9 +1,12 @@
 // The orders API end to end: the exporter's order connection (IBKR_ORDER_CLIENT_ID) and its sync
 // connection, both the real @stoqey/ib client, against the simulator. Numbers come from
 // scenarios/basic.json: TSLA is short 20 at avgCost 249.95 and marked at 240 (-4800 / -20).
+// The part that depends on the order store (idempotency, a fill, two exporters on one database)
+// runs on PostgreSQL too.
+import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startExporter } from '../src/exporter.js';
 import { GatewaySimulator } from '../src/sim/server.js';
 import { BASIC, scrape, testConfig, useRig, valueOf, waitSynced } from './support/exporter.js';
@@ -16,6 +19,8 @@ import {
   startOrdersExporter,
   startOrdersRig,
 } from './support/orders.js';
+import { describePostgres, startPostgres } from './support/postgres.js';
+import type { PostgresCluster } from './support/postgres.js';
 
 const rig = useRig();
 const TSLA = 76792991;
@@ -220,9 +225,14 @@ describe('orders against the simulator', () => {
   });
 });
 
-describe('idempotency', () => {
+/**
+ * The idempotency scenario on one backend: `ledger` gives the environment of a fresh ledger
+ * (nothing for SQLite, IBKR_DATABASE_URL for PostgreSQL), the same for every exporter of a test.
+ */
+function idempotency(ledger: () => Promise<Record<string, string>>): void {
   it('places one order for a concurrent double submit, 409s another body, and replays after a restart', async () => {
-    const { sim, exporter } = await startOrdersRig(rig, 'idem.db');
+    const env = await ledger();
+    const { sim, exporter } = await startOrdersRig(rig, 'idem.db', { env });
     const body = { symbol: 'AAPL', qty: 3, side: 'BUY', order_type: 'LMT', price: 120 };
     const headers = { 'idempotency-key': 'retry-me-1' };
     const [a, b] = await Promise.all([
@@ -242,9 +252,10 @@ describe('idempotency', () => {
     expect(retry.status).toBe(200);
     expect(retry.body.id).toBe(first.body.id);
     expect(placeOrders(sim)).toHaveLength(2);
+    expect(valueOf(await scrape(exporter), 'ibkr_orders_open', { account: ACCOUNT })).toBe(2);
 
     await exporter.stop();
-    const restarted = await startOrdersExporter(rig, sim, 'idem.db');
+    const restarted = await startOrdersExporter(rig, sim, 'idem.db', env);
     const replay = await call(restarted, 'POST', '/orders', { body, headers });
     expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
@@ -264,6 +275,92 @@ describe('idempotency', () => {
     expect(fresh.status).toBe(201);
     expect(new Set(placeOrders(sim).map((r) => r.orderId)).size).toBe(3);
     expect(sim.orders.all().map((o) => o.conId)).toEqual([AAPL, AAPL, AAPL]);
+    // Read from the ledger again after the start (a scrape never waits on the database).
+    await vi.waitFor(
+      async () => expect(valueOf(await scrape(restarted), 'ibkr_orders_open', { account: ACCOUNT })).toBe(3),
+      { timeout: 5000, interval: 20 },
+    );
+  });
+}
+
+describe('idempotency on SQLite', () => idempotency(async () => ({})));
+
+// The orders in PostgreSQL (IBKR_DATABASE_URL): the scenario above, a filled order, and two
+// exporters of one gateway sharing the database. No SQLite file is created for orders.
+describePostgres('orders on PostgreSQL', () => {
+  let cluster: PostgresCluster;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+  const database = async () => {
+    const url = await cluster.createDatabase();
+    const sql = async (query: string) =>
+      (await cluster.query(query, new URL(url).pathname.slice(1))).rows as Array<Record<string, unknown>>;
+    return { url, sql };
+  };
+
+  describe('idempotency', () => idempotency(async () => ({ IBKR_DATABASE_URL: (await database()).url })));
+
+  it('fills a market order with its commission joined, in PostgreSQL and no SQLite file', async () => {
+    const { url, sql } = await database();
+    const { sim, exporter } = await startOrdersRig(rig, 'unused.db', { env: { IBKR_DATABASE_URL: url } });
+    const placed = await call(exporter, 'POST', '/orders', {
+      body: { symbol: 'TSLA', qty: 20, side: 'BUY', order_type: 'MKT' },
+    });
+    expect(placed.status).toBe(201);
+    // IB reports Filled (openOrder), the filled quantity (orderStatus), the fill and its commission
+    // one message after another; each is stored in turn.
+    await vi.waitFor(
+      async () =>
+        expect((await call(exporter, 'GET', `/orders/${String(placed.body.id)}`)).body).toMatchObject({
+          status: 'Filled',
+          filled: 20,
+          account: ACCOUNT,
+          // Closing the short: 20 × (249.95 − 240) = 199 gross, less the simulator's $1 commission.
+          fills: [expect.objectContaining({ shares: 20, price: 240, commission: '1', realized_pnl: '198' })],
+        }),
+      { timeout: 5000, interval: 20 },
+    );
+    expect(placeOrders(sim)).toHaveLength(1);
+    expect(await sql('SELECT id, account, gateway, status FROM orders')).toEqual([
+      { id: placed.body.id, account: ACCOUNT, gateway: ACCOUNT, status: 'Filled' },
+    ]);
+    expect(valueOf(await scrape(exporter), 'ibkr_orders_open', { account: ACCOUNT })).toBe(0);
+    expect(existsSync(`${rig.dir}/unused.db`)).toBe(false);
+  });
+
+  it('places one order when two exporters of one gateway get the same key at once', async () => {
+    const { url, sql } = await database();
+    const env = { IBKR_DATABASE_URL: url };
+    const { sim, exporter } = await startOrdersRig(rig, 'one.db', { env });
+    // A rolling update: the next exporter runs beside the old one, on its own client ids.
+    const twin = await startOrdersExporter(rig, sim, 'two.db', {
+      ...env,
+      IBKR_CLIENT_ID: '21',
+      IBKR_ORDER_CLIENT_ID: '22',
+    });
+    const body = {
+      symbol: 'AAPL',
+      qty: 3,
+      side: 'BUY',
+      order_type: 'LMT',
+      price: 120,
+      client_order_id: 'raced',
+    };
+    const [one, two] = await Promise.all([
+      call(exporter, 'POST', '/orders', { body }),
+      call(twin, 'POST', '/orders', { body }),
+    ]);
+    expect([one.status, two.status].sort()).toEqual([200, 201]);
+    expect(two.body.id).toBe(one.body.id);
+    expect(placeOrders(sim)).toHaveLength(1);
+    expect(await sql('SELECT count(*)::int AS n FROM orders')).toEqual([{ n: 1 }]);
+    // Same gateway, same accounts: each sees the order the other placed.
+    expect((await call(twin, 'GET', `/orders/${String(one.body.id)}`)).status).toBe(200);
+    expect((await call(exporter, 'GET', `/orders/${String(one.body.id)}`)).status).toBe(200);
   });
 });
 

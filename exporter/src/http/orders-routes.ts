@@ -19,6 +19,7 @@ const STATUS_OF: Record<OrderErrorReason, number> = {
   ambiguous_contract: 422,
   key_conflict: 409,
   not_live: 503,
+  store_unavailable: 503,
   // The order exists (Inactive) and is in the body: the request was well-formed, IB refused it.
   gateway_rejected: 422,
   not_found: 404,
@@ -108,16 +109,19 @@ export function ordersRouter(deps: { service: OrderService; token: string | unde
     }),
   );
 
-  router.get('/orders', (req, res) => {
-    const query = orderListQuerySchema.safeParse(req.query);
-    if (!query.success) throw new HttpError(400, 'invalid query', fieldProblems(query.error, '(query)'));
-    res.json({ orders: deps.service.list(query.data) });
-  });
+  router.get(
+    '/orders',
+    route(async (req, res) => {
+      const query = orderListQuerySchema.safeParse(req.query);
+      if (!query.success) throw new HttpError(400, 'invalid query', fieldProblems(query.error, '(query)'));
+      res.json({ orders: await deps.service.list(query.data) });
+    }),
+  );
 
   router.get(
     '/orders/:id',
-    route((req, res) => {
-      res.json(deps.service.get(String(req.params.id)));
+    route(async (req, res) => {
+      res.json(await deps.service.get(String(req.params.id)));
     }),
   );
 

@@ -16,6 +16,8 @@ export type OrderErrorReason =
   | 'key_conflict'
   /** No live order connection (or sync connection); the order was not sent. */
   | 'not_live'
+  /** The order's row could not be written (the database is unreachable); nothing was sent. */
+  | 'store_unavailable'
   /** Sent, and refused by the gateway: the order exists, Inactive. */
   | 'gateway_rejected'
   | 'not_found'

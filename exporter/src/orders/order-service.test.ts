@@ -153,7 +153,7 @@ describe('OrderService', () => {
       account: 'DU1',
       tif: 'DAY',
     });
-    expect(orders.list({ limit: 10 }).map((o) => o.status)).toEqual(['Submitted']);
+    expect((await orders.list({ limit: 10 })).map((o) => o.status)).toEqual(['Submitted']);
     expect(orders.submitted().get('BUY|LMT|placed')).toBe(1);
   });
 
@@ -223,6 +223,44 @@ describe('OrderService', () => {
     expect(gateway.placed).toEqual([]);
   });
 
+  it('sends IB order ids in increasing order when a slow store write holds the first order', async () => {
+    const store = sqlite.orders();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    const slowFirst = Object.assign(Object.create(store) as typeof store, {
+      insert: async (order: Parameters<typeof store.insert>[0]) => {
+        if (writes++ === 0) await held;
+        return store.insert(order);
+      },
+    });
+    const orders = service({ store: slowFirst });
+    const first = orders.submit(lmt, 'slow-1');
+    const second = orders.submit({ ...lmt, qty: 2 }, 'fast-2');
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await Promise.all([first, second]);
+    const sent = gateway.placed.map((p) => p.orderId);
+    expect(sent).toHaveLength(2);
+    expect(sent).toEqual([...sent].sort((x, y) => x - y));
+    expect(gateway.placed.map((p) => p.ticket.quantity)).toEqual([10, 2]);
+  });
+
+  it('sends nothing when the order cannot be stored (an unreachable database)', async () => {
+    const store = sqlite.orders();
+    const unreachable = Object.assign(Object.create(store) as typeof store, {
+      insert: () =>
+        Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    });
+    const orders = service({ store: unreachable });
+    expect(await rejection(orders.submit(lmt, 'key-9'))).toEqual({ reason: 'store_unavailable', fields: [] });
+    expect(gateway.placed).toEqual([]);
+    expect(orders.submitted().get('BUY|LMT|rejected')).toBe(1);
+    // The key is not used up: the retry, once the database answers, places the order.
+    expect((await service().submit(lmt, 'key-9')).kind).toBe('placed');
+    expect(gateway.placed).toHaveLength(1);
+  });
+
   it('rejects what the lookup answers before placing', async () => {
     const orders = service({ limits: { maxNotional: 1000 } });
     gateway.matches = [];
@@ -276,6 +314,6 @@ describe('OrderService', () => {
     const other = Object.assign(new FakeGateway(tracker), { clientId: CLIENT_ID + 1 });
     orders.attach(other);
     expect(await rejection(orders.cancel(order.id))).toEqual({ reason: 'wrong_client', fields: [] });
-    expect(() => orders.get('nope')).toThrow(OrderError);
+    await expect(orders.get('nope')).rejects.toThrow(OrderError);
   });
 });

@@ -1,6 +1,7 @@
 // Placing and cancelling orders, with idempotency. Every rejection happens before anything is
-// sent to the gateway; the row is written and placeOrder sent in the same synchronous step, so
-// neither a concurrent retry nor a crash can place an idempotency key's order twice. Rejections
+// sent to the gateway; placeOrder is sent only once the order's row is committed, and the store's
+// unique idempotency key decides between concurrent submits (of this exporter or of another on
+// the same database), so neither a retry nor a crash can place a key's order twice. Rejections
 // are OrderErrors with a reason; the HTTP layer decides what they look like on the wire.
 import { randomUUID } from 'node:crypto';
 import Big from 'big.js';
@@ -30,6 +31,7 @@ import {
   sessionRouting,
 } from './order-schema.js';
 import type { OrderTracker } from './order-tracker.js';
+import { SerialQueue } from './serial-queue.js';
 import { orderView } from './order-view.js';
 import type { OrderView } from './order-view.js';
 
@@ -77,6 +79,13 @@ export class OrderService {
   /** Submissions under way, by idempotency key: a concurrent retry waits for the first. */
   private readonly inflight = new Map<string, Placement>();
   private readonly submittedCounts = new Map<SubmittedKey, number>();
+  /** Reserve an id, write the row, send: one order at a time, so IB sees its ids in order. */
+  private readonly sending = new SerialQueue();
+  /** Open orders by account as last read from the store, for the gauge filled at scrape time. */
+  private openCounts = new Map<string, number>();
+  private refreshing?: Promise<void>;
+  /** A read to start once the running one is done: it may have begun before the latest change. */
+  private queued?: Promise<void>;
   /** Absent when the order connection is not opened (read-only, or no gateway sync). */
   private gateway?: OrderGateway;
 
@@ -87,6 +96,8 @@ export class OrderService {
     this.audit = options.logger.child({ audit: 'order' });
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
     this.lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
+    this.tracker.onChange(() => void this.refreshOpen());
+    void this.refreshOpen();
   }
 
   attach(gateway: OrderGateway): void {
@@ -98,8 +109,49 @@ export class OrderService {
     return this.submittedCounts;
   }
 
+  /**
+   * Open orders by account, for ibkr_orders_open. A scrape never waits on the database: SQLite
+   * answers at once; PostgreSQL's answer is read after every change of one of our orders (submit
+   * and cancel answer once it is read) and again on every scrape, which reports the newest read.
+   */
   openByAccount(): Map<string, number> {
-    return this.store.openByAccount();
+    void this.refreshOpen();
+    return this.openCounts;
+  }
+
+  /** Resolves once a read of the open orders that started after this call has completed. */
+  private refreshOpen(): Promise<void> {
+    if (!this.refreshing) return this.readOpen();
+    this.queued ??= this.refreshing.then(() => {
+      this.queued = undefined;
+      return this.readOpen();
+    });
+    return this.queued;
+  }
+
+  private readOpen(): Promise<void> {
+    const unreadable = (error: unknown) =>
+      this.options.logger.warn({ err: error }, 'open orders not readable');
+    let counts: Map<string, number> | Promise<Map<string, number>>;
+    try {
+      counts = this.store.openByAccount();
+    } catch (error) {
+      unreadable(error);
+      return Promise.resolve();
+    }
+    if (!(counts instanceof Promise)) {
+      this.openCounts = counts;
+      return Promise.resolve();
+    }
+    const reading: Promise<void> = counts
+      .then((read) => {
+        this.openCounts = read;
+      }, unreadable)
+      .finally(() => {
+        if (this.refreshing === reading) this.refreshing = undefined;
+      });
+    this.refreshing = reading;
+    return reading;
   }
 
   // ---- submit ---------------------------------------------------------------------------------
@@ -170,9 +222,12 @@ export class OrderService {
         throw error;
       }
     }
-    const existing = this.store.byKey(key);
-    if (existing) return this.replay(existing, hash, refuse);
-    const promise = this.place(request, key, hash);
+    // In flight from here on, before the store is asked: a retry arriving while it answers waits.
+    const promise = (async () => {
+      const existing = await this.store.byKey(key);
+      if (existing) return this.replay(existing, hash, refuse);
+      return this.place(request, key, hash);
+    })();
     this.inflight.set(key, { hash, promise });
     try {
       return await promise;
@@ -181,13 +236,17 @@ export class OrderService {
     }
   }
 
-  private replay(existing: OrderRow, hash: string, refuse: (error: OrderError) => never): SubmitOutcome {
+  private async replay(
+    existing: OrderRow,
+    hash: string,
+    refuse: (error: OrderError) => never,
+  ): Promise<SubmitOutcome> {
     if (existing.bodyHash !== hash) refuse(conflict());
     this.audit.info(
       { outcome: 'replayed', id: existing.id, idempotency_key: existing.idempotencyKey },
       'order retry answered',
     );
-    return { kind: 'replayed', order: this.view(existing) };
+    return { kind: 'replayed', order: await this.view(existing) };
   }
 
   private async place(request: OrderRequest, key: string | undefined, hash: string): Promise<SubmitOutcome> {
@@ -258,58 +317,84 @@ export class OrderService {
     if (!live.live || !this.options.isLive()) notLive();
 
     const id = randomUUID();
-    const ibOrderId = live.reserveOrderId();
-    try {
-      // Written, then sent, in one synchronous step: no await between them.
-      this.store.insert({
-        id,
-        idempotencyKey: key,
-        bodyHash: hash,
-        request: JSON.stringify(request),
-        account,
-        conId: contract.conId,
-        symbol: contract.symbol,
-        secType: contract.secType,
-        side: request.side,
-        orderType: request.order_type,
-        quantity: new Big(String(request.qty)).toFixed(),
-        limitPrice: request.price === undefined ? undefined : new Big(String(request.price)).toFixed(),
-        clientId: live.clientId,
-        ibOrderId,
-        status: 'PendingSubmit',
-        createdAt: this.now(),
-      });
-      live.placeOrder(ibOrderId, {
-        conId: contract.conId,
-        exchange: request.exchange,
-        action: request.side,
-        quantity: request.qty,
-        orderType: request.order_type,
-        limitPrice: request.price,
-        tif: request.tif,
-        account,
-        outsideRth,
-        includeOvernight,
-        orderRef: request.client_order_id ?? id,
-      });
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) {
+    const replayed = await this.sending.run(async (): Promise<SubmitOutcome | undefined> => {
+      // The connection may have gone while earlier orders were being sent.
+      if (!live.live || !this.options.isLive()) notLive();
+      const ibOrderId = live.reserveOrderId();
+      try {
+        // Committed before placeOrder is sent: a crash in between leaves a stored order that was
+        // never sent (its key replays it), never an order at IB that the ledger does not know.
+        await this.store.insert({
+          id,
+          idempotencyKey: key,
+          bodyHash: hash,
+          request: JSON.stringify(request),
+          account,
+          conId: contract.conId,
+          symbol: contract.symbol,
+          secType: contract.secType,
+          side: request.side,
+          orderType: request.order_type,
+          quantity: new Big(String(request.qty)).toFixed(),
+          limitPrice: request.price === undefined ? undefined : new Big(String(request.price)).toFixed(),
+          clientId: live.clientId,
+          ibOrderId,
+          status: 'PendingSubmit',
+          createdAt: this.now(),
+        });
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) {
+          fail(
+            new OrderError('store_unavailable', 'the order could not be stored, so it was not sent', {
+              cause: error,
+            }),
+          );
+        }
         // Another writer of the same database placed it first.
-        return this.replay(this.store.byKey(error.key)!, hash, (e) => {
+        const winner = await this.store.byKey((error as DuplicateKeyError).key);
+        if (!winner) {
+          fail(
+            new OrderError('key_conflict', 'idempotency key already used by an order of another gateway', {
+              cause: error,
+            }),
+          );
+        }
+        return this.replay(winner!, hash, (e) => {
           throw e;
         });
       }
-      if (!this.store.get(id)) throw error;
-      // Stored but not sent: the row must not pass for a working order.
-      const message = `not sent: ${(error as Error).message}`;
-      this.store.applyChange(id, { source: 'error', status: 'Inactive', message }, this.now());
-      this.count(request.side, request.order_type, 'failed');
-      this.audit.info({ outcome: 'failed', id, idempotency_key: key, reason: message }, 'order failed');
-      throw new OrderError('not_live', 'gateway not live: the order was not sent', { cause: error });
-    }
+      try {
+        live.placeOrder(ibOrderId, {
+          conId: contract.conId,
+          exchange: request.exchange,
+          action: request.side,
+          quantity: request.qty,
+          orderType: request.order_type,
+          limitPrice: request.price,
+          tif: request.tif,
+          account,
+          outsideRth,
+          includeOvernight,
+          orderRef: request.client_order_id ?? id,
+        });
+        return undefined;
+      } catch (error) {
+        // Stored but not sent: the row must not pass for a working order.
+        const message = `not sent: ${(error as Error).message}`;
+        await this.store.applyChange(id, { source: 'error', status: 'Inactive', message }, this.now());
+        await this.refreshOpen();
+        this.count(request.side, request.order_type, 'failed');
+        this.audit.info({ outcome: 'failed', id, idempotency_key: key, reason: message }, 'order failed');
+        throw new OrderError('not_live', 'gateway not live: the order was not sent', { cause: error });
+      }
+    });
+    if (replayed) return replayed;
 
     const acked = await this.tracker.waitFor(id, (o) => o.status !== 'PendingSubmit', this.ackTimeoutMs);
-    const now = this.store.get(id)!;
+    const [now] = await Promise.all([
+      Promise.resolve(this.store.get(id)).then((row) => row!),
+      this.refreshOpen(),
+    ]);
     const result: SubmitResult = now.status === 'Inactive' ? 'failed' : 'placed';
     this.count(request.side, request.order_type, result);
     this.audit.info(
@@ -329,24 +414,23 @@ export class OrderService {
     );
     if (result === 'failed') {
       throw new OrderError('gateway_rejected', `rejected by the gateway: ${now.lastError ?? now.status}`, {
-        order: this.view(now),
+        order: await this.view(now),
       });
     }
-    return { kind: 'placed', acknowledged: acked, order: this.view(now) };
+    return { kind: 'placed', acknowledged: acked, order: await this.view(now) };
   }
 
   // ---- list, get, cancel ------------------------------------------------------------------------
 
   /** Orders, newest first; status 'open' means every order not in a terminal state. */
-  list(query: { status?: string; limit: number }): OrderView[] {
+  async list(query: { status?: string; limit: number }): Promise<OrderView[]> {
     const open = query.status === 'open';
-    return this.store
-      .list({ status: open ? undefined : query.status, open, limit: query.limit })
-      .map((row) => orderView(row));
+    const rows = await this.store.list({ status: open ? undefined : query.status, open, limit: query.limit });
+    return rows.map((row) => orderView(row));
   }
 
-  get(id: string): OrderView {
-    const row = this.store.get(id);
+  async get(id: string): Promise<OrderView> {
+    const row = await this.store.get(id);
     if (!row) throw new OrderError('not_found', `no order ${id}`);
     return this.view(row);
   }
@@ -360,7 +444,7 @@ export class OrderService {
       throw error;
     };
     if (this.options.readonly) reject(new OrderError('disabled', 'orders are disabled: IBKR_READONLY=true'));
-    const row = this.store.get(id) ?? reject(new OrderError('not_found', `no order ${id}`));
+    const row = (await this.store.get(id)) ?? reject(new OrderError('not_found', `no order ${id}`));
     if (isTerminalStatus(row.status)) {
       reject(new OrderError('finished', `order is ${row.status}: nothing to cancel`));
     }
@@ -377,7 +461,11 @@ export class OrderService {
       );
     }
     const at = this.now();
-    this.store.applyChange(id, { source: 'cancel', status: row.status, message: 'cancel requested' }, at);
+    await this.store.applyChange(
+      id,
+      { source: 'cancel', status: row.status, message: 'cancel requested' },
+      at,
+    );
     gateway!.cancelOrder(row.ibOrderId);
     const errorsBefore = row.lastError;
     await this.tracker.waitFor(
@@ -385,24 +473,28 @@ export class OrderService {
       (o) => isTerminalStatus(o.status) || o.lastError !== errorsBefore,
       this.ackTimeoutMs,
     );
-    const now = this.store.get(id)!;
+    const [now] = await Promise.all([
+      Promise.resolve(this.store.get(id)).then((row) => row!),
+      this.refreshOpen(),
+    ]);
     this.audit.info(
       { outcome: 'cancel', id, ib_order_id: now.ibOrderId, status: now.status },
       'order cancel sent',
     );
     if (!isTerminalStatus(now.status) && now.lastError !== errorsBefore && now.lastError !== undefined) {
       throw new OrderError('cancel_refused', `the gateway refused the cancel: ${now.lastError}`, {
-        order: this.view(now),
+        order: await this.view(now),
       });
     }
     return {
       kind: now.status === 'Cancelled' || now.status === 'ApiCancelled' ? 'cancelled' : 'pending',
-      order: this.view(now),
+      order: await this.view(now),
     };
   }
 
-  private view(row: OrderRow): OrderView {
-    return orderView(row, this.store.history(row.id), this.store.fills(row.id));
+  private async view(row: OrderRow): Promise<OrderView> {
+    const [history, fills] = await Promise.all([this.store.history(row.id), this.store.fills(row.id)]);
+    return orderView(row, history, fills);
   }
 
   private count(

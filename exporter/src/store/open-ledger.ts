@@ -36,13 +36,14 @@ export async function openLedger(config: Config, logger: Logger, now: number): P
   }
 
   const { url, redacted } = config.database;
+  const health = new Health(now);
   const store = new PostgresStore({
     url,
     redacted,
-    // Orders have no PostgreSQL store yet: they stay in the SQLite file at IBKR_DB_PATH.
-    orders: () => new SqliteStore({ path: config.dbPath }),
+    // Orders are the gateway's accounts' (several exporters share the database); without a
+    // gateway to name them, every stored order is shown.
+    orderScope: config.ib.autoSync ? () => health.accounts : () => undefined,
   });
-  const health = new Health(now);
   const portfolio = new Portfolio();
   try {
     await store.open();

@@ -21,6 +21,8 @@ import type {
 } from '../domain/types.js';
 import type { CurrentTrip } from '../domain/round-trips.js';
 import type { OrderStore } from './order-store.js';
+import { PostgresOrderStore } from './postgres-order-store.js';
+import type { OrderScope } from './postgres-order-store.js';
 import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
@@ -46,11 +48,8 @@ export interface PostgresStoreOptions {
   url: string;
   /** The URL without its password: the only form that goes into messages. */
   redacted: string;
-  /**
-   * Where the orders API keeps its orders meanwhile: they have no PostgreSQL store yet and stay
-   * in the SQLite file at IBKR_DB_PATH. Opened on first use, closed with this store.
-   */
-  orders: () => { orders(): OrderStore; close(): void };
+  /** Which stored orders are this exporter's (the accounts its gateway manages); all when absent. */
+  orderScope?: OrderScope;
   /** A query that takes longer fails, so an unreachable server cannot stall the sync path. */
   queryTimeoutMs?: number;
 }
@@ -119,7 +118,7 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private version?: number;
   private readonly history = new PostgresHistory();
-  private orderHome?: { orders(): OrderStore; close(): void };
+  private orderStore?: OrderStore;
   private opening?: Promise<void>;
   private closed = false;
   private readonly user: string;
@@ -702,8 +701,11 @@ export class PostgresStore implements Store {
   }
 
   orders(): OrderStore {
-    this.orderHome ??= this.options.orders();
-    return this.orderHome.orders();
+    this.orderStore ??= new PostgresOrderStore(
+      { query: (sql, params) => this.query(sql, params), tx: (fn) => this.tx(fn) },
+      this.options.orderScope ?? (() => undefined),
+    );
+    return this.orderStore;
   }
 
   async ping(): Promise<void> {
@@ -717,7 +719,6 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.orderHome?.close();
     await this.pool.end();
   }
 }

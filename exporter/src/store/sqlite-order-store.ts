@@ -1,12 +1,12 @@
 // The orders placed through the API, in the ledger's SQLite file (migration 002): the request,
 // its idempotency key and body hash, the IB order and perm ids, the status history and the fills.
 // Every method is one transaction on the ledger's better-sqlite3 connection, which SqliteStore
-// hands in (SqliteStore.orders()); the connection never leaves store/.
+// hands in (SqliteStore.orders()); the connection never leaves store/. It answers synchronously:
+// the OrderStore's Awaitable answers cost SQLite nothing. One exporter per file, so no scoping.
 import type { Database, Statement } from 'better-sqlite3';
 import { decideRevision } from '../domain/ledger.js';
-import { TERMINAL_ORDER_STATUSES } from '../domain/order-status.js';
 import type { CommissionRecord, ExecutionRecord } from '../domain/types.js';
-import { DuplicateKeyError } from './order-store.js';
+import { changedOrder, DuplicateKeyError, EarlyReports } from './order-store.js';
 import type {
   FillRow,
   HistoryRow,
@@ -16,43 +16,13 @@ import type {
   OrderStore,
   StatusChange,
 } from './order-store.js';
-import { nul, opt } from './rows.js';
+import { fillFromRow, historyFromRow, orderFromRow, TERMINAL_SQL } from './order-rows.js';
+import { nul } from './rows.js';
 import type { Row } from './rows.js';
-
-/** The terminal states as an SQL list; constants, so no injection. */
-const TERMINAL_SQL = TERMINAL_ORDER_STATUSES.map((status) => `'${status}'`).join(', ');
-
-function orderFromRow(row: Row): OrderRow {
-  return {
-    id: row.id as string,
-    idempotencyKey: opt(row.idempotency_key as string | null),
-    bodyHash: row.body_hash as string,
-    request: row.request as string,
-    account: row.account as string,
-    conId: row.con_id as number,
-    symbol: row.symbol as string,
-    secType: row.sec_type as string,
-    side: row.side as 'BUY' | 'SELL',
-    orderType: row.order_type as 'MKT' | 'LMT',
-    quantity: row.quantity as string,
-    limitPrice: opt(row.limit_price as string | null),
-    clientId: row.client_id as number,
-    ibOrderId: row.ib_order_id as number,
-    permId: opt(row.perm_id as number | null),
-    status: row.status as string,
-    filled: row.filled as number,
-    remaining: opt(row.remaining as number | null),
-    avgFillPrice: opt(row.avg_fill_price as number | null),
-    lastError: opt(row.last_error as string | null),
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-  };
-}
 
 export class SqliteOrderStore implements OrderStore {
   private readonly stmt: Record<string, Statement>;
-  /** Commission reports that arrived before their fill (IB sends them in either order). */
-  private readonly earlyReports = new Map<string, CommissionRecord>();
+  private readonly earlyReports = new EarlyReports();
 
   constructor(private readonly db: Database) {
     const p = (sql: string) => db.prepare(sql);
@@ -147,25 +117,8 @@ export class SqliteOrderStore implements OrderStore {
     return this.db.transaction((): OrderRow | undefined => {
       const before = this.get(id);
       if (!before) return undefined;
-      const after: OrderRow = {
-        ...before,
-        status: change.status,
-        filled: change.filled ?? before.filled,
-        remaining: change.remaining ?? before.remaining,
-        avgFillPrice: change.avgFillPrice ?? before.avgFillPrice,
-        permId: change.permId ?? before.permId,
-        lastError: change.source === 'error' ? change.message : before.lastError,
-        updatedAt: at,
-      };
-      const changed =
-        after.status !== before.status ||
-        after.filled !== before.filled ||
-        after.remaining !== before.remaining ||
-        after.avgFillPrice !== before.avgFillPrice ||
-        after.permId !== before.permId ||
-        change.source === 'error' ||
-        change.source === 'cancel';
-      if (!changed) return undefined;
+      const after = changedOrder(before, change, at);
+      if (!after) return undefined;
       this.stmt.update!.run({
         id,
         status: after.status,
@@ -191,15 +144,7 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   history(id: string): HistoryRow[] {
-    return (this.stmt.historyOf!.all(id) as Row[]).map((r) => ({
-      at: r.at as number,
-      source: r.source as StatusChange['source'],
-      status: r.status as string,
-      filled: opt(r.filled as number | null),
-      remaining: opt(r.remaining as number | null),
-      avgFillPrice: opt(r.avg_fill_price as number | null),
-      message: opt(r.message as string | null),
-    }));
+    return (this.stmt.historyOf!.all(id) as Row[]).map(historyFromRow);
   }
 
   recordFill(orderId: string, execution: ExecutionRecord): boolean {
@@ -207,8 +152,7 @@ export class SqliteOrderStore implements OrderStore {
       const existing = this.stmt.fillById!.get(execution.baseExecId) as Row | undefined;
       const known = existing ? { revision: existing.revision as number } : undefined;
       if (decideRevision(known, execution) === 'ignore') return false;
-      const early = this.earlyReports.get(execution.baseExecId);
-      this.earlyReports.delete(execution.baseExecId);
+      const early = this.earlyReports.take(execution.baseExecId);
       this.stmt.upsertFill!.run({
         baseExecId: execution.baseExecId,
         execId: execution.execId,
@@ -233,21 +177,11 @@ export class SqliteOrderStore implements OrderStore {
       realizedPnl: nul(report.realizedPnl),
     };
     if (this.stmt.fillCommission!.run(params).changes > 0) return;
-    // Reports of fills that are not ours never get a fill: keep the memory bounded.
-    if (this.earlyReports.size >= 1000) this.earlyReports.delete(this.earlyReports.keys().next().value!);
-    this.earlyReports.set(report.baseExecId, report);
+    this.earlyReports.keep(report);
   }
 
   fills(id: string): FillRow[] {
-    return (this.stmt.fillsOf!.all(id) as Row[]).map((r) => ({
-      execId: r.exec_id as string,
-      shares: r.shares as number,
-      price: r.price as number,
-      time: r.time_ms as number,
-      commission: opt(r.commission as string | null),
-      commissionCurrency: opt(r.commission_currency as string | null),
-      realizedPnl: opt(r.realized_pnl as string | null),
-    }));
+    return (this.stmt.fillsOf!.all(id) as Row[]).map(fillFromRow);
   }
 
   list(query: OrderQuery): OrderRow[] {

@@ -135,7 +135,7 @@ export interface Store {
   /** A backfill requested at `requestedAt` has completed: every fill made before it is stored. */
   saveBackfillWatermark(accounts: string[], requestedAt: number): Awaitable<void>;
   trades(query: TradeQuery): Awaitable<TradeRow[]>;
-  /** The orders placed through the API (on PostgreSQL they stay in the SQLite file for now). */
+  /** The orders placed through the API, in the same database as the ledger. */
   orders(): OrderStore;
   /**
    * Positions as IB reports them once a sync has caught up: a position seen for the first time

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { redactUrl } from '../../src/config/database-url.js';
+import type { OrderScope } from '../../src/store/postgres-order-store.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -65,13 +66,9 @@ export function sqliteBackend(): Backend {
   };
 }
 
-/** Opens a PostgresStore whose orders stay in a SQLite file beside the test, as in production. */
-export function openPostgresStore(url: string, ordersDir: string): PostgresStore {
-  return new PostgresStore({
-    url,
-    redacted: redactUrl(url),
-    orders: () => new SqliteStore({ path: join(ordersDir, 'orders.db') }),
-  });
+/** Opens a PostgresStore; its orders are those of `orderScope`'s accounts (all when absent). */
+export function openPostgresStore(url: string, orderScope?: OrderScope): PostgresStore {
+  return new PostgresStore({ url, redacted: redactUrl(url), orderScope });
 }
 
 export function postgresBackend(): Backend {
@@ -89,12 +86,11 @@ export function postgresBackend(): Backend {
       const c = cluster;
       const url = await c.createDatabase();
       const database = new URL(url).pathname.slice(1);
-      const dir = mkdtempSync(join(tmpdir(), 'ledger-test-'));
       const opened: PostgresStore[] = [];
       return {
         location: url,
         async open() {
-          const store = openPostgresStore(url, dir);
+          const store = openPostgresStore(url);
           await store.open();
           opened.push(store);
           return store;
@@ -104,7 +100,6 @@ export function postgresBackend(): Backend {
         },
         async cleanup() {
           for (const store of opened) await store.close();
-          rmSync(dir, { recursive: true, force: true });
         },
       };
     },

@@ -1,0 +1,3 @@
+-- Numbered alike with ../postgres-migrations/006_order_scope.sql, which scopes orders on a
+-- database shared by several exporters. A SQLite ledger belongs to one exporter: its orders need
+-- no scope, and nothing changes here.
