@@ -63,10 +63,11 @@ function printSummary(summary: CopySummary): void {
     );
   }
   const { positions, accounts, days } = summary.derived;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
   out.write(
     positions === 0
       ? 'derived: nothing changed, nothing to derive again\n'
-      : `derived again from the merged fills: totals and round trips of ${positions} positions, execution counts of ${accounts} accounts, daily totals of ${days} days\n`,
+      : `derived again from the merged fills: totals and round trips of ${n(positions, 'position')}, execution counts of ${n(accounts, 'account')}, daily totals of ${n(days, 'day')}\n`,
   );
 }
 

@@ -5,6 +5,7 @@
 // daily totals) is derived again from the merged facts, never added up from both sides, so a row
 // present in both is counted once.
 import Big from 'big.js';
+
 /** What a position held before the first stored fill, as one ledger learned it. */
 export interface Carry {
   quantity: string;
