@@ -3,6 +3,7 @@
 // command line. `copy` moves an existing SQLite ledger into PostgreSQL (store/ledger-copy.ts);
 // running it again, or into a database a live exporter already writes, counts nothing twice.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveDatabaseUrl } from '../config/config.js';
 import { parseDatabaseUrl } from '../config/database-url.js';
@@ -95,7 +96,11 @@ async function main(): Promise<void> {
   if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 100_000)) {
     throw new UsageError('--batch must be a whole number from 1 to 100000');
   }
-  const from = values.from ?? (process.env.IBKR_DB_PATH || 'data/ibkr.db');
+  // npm runs scripts in the project root: a path given on the command line means where it was typed.
+  const from =
+    values.from === undefined
+      ? process.env.IBKR_DB_PATH || 'data/ibkr.db'
+      : resolve(process.env.INIT_CWD ?? process.cwd(), values.from);
   printSummary(await copyLedger({ from, to: target(values.to), batchSize: batch }));
 }
 
