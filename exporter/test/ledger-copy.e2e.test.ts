@@ -61,7 +61,42 @@ const TABLES: Record<string, { columns: string; order: string }> = {
   round_trip_fills: { columns: '*', order: 'round_trip_id, base_exec_id' },
   round_trip_carry: { columns: '*', order: 'account, con_id' },
   daily_realized: { columns: '*', order: 'account, currency, day' },
+  orders: {
+    columns: `id, idempotency_key, body_hash, request, account, con_id, symbol, sec_type, side, order_type,
+      quantity, limit_price, client_id, ib_order_id, perm_id, status, filled, remaining, avg_fill_price,
+      last_error, created_at, updated_at`,
+    order: 'id',
+  },
+  order_status_history: {
+    columns: 'order_id, at, source, status, filled, remaining, avg_fill_price, message',
+    order: 'order_id, at, source, status',
+  },
+  order_fills: { columns: '*', order: 'base_exec_id' },
 };
+
+/** An order placed through the API, as the SQLite order store keeps it (the demo places none). */
+function addOrder(path: string): void {
+  const db = new Database(path);
+  const at = Date.parse('2026-11-25T15:00:00Z');
+  db.prepare(
+    `INSERT INTO orders (id, idempotency_key, body_hash, request, account, con_id, symbol, sec_type, side, order_type,
+       quantity, limit_price, client_id, ib_order_id, perm_id, status, filled, remaining, avg_fill_price, created_at,
+       updated_at)
+     VALUES ('5f0c4a9e-8f5e-4c36-9d39-0d6c1d2b7a11', 'key-1', 'hash', '{}', ?, 1520593, 'JPM', 'STK', 'BUY', 'LMT',
+       '10', '209.5', 1, 7, 1840009001, 'Filled', 10, 0, 209.5, ?, ?)`,
+  ).run(ACCOUNT, at, at + 2000);
+  db.prepare(
+    `INSERT INTO order_status_history (order_id, at, source, status, filled, remaining)
+     VALUES ('5f0c4a9e-8f5e-4c36-9d39-0d6c1d2b7a11', ?, 'orderStatus', 'Filled', 10, 0)`,
+  ).run(at + 2000);
+  db.prepare(
+    `INSERT INTO order_fills (base_exec_id, exec_id, revision, order_id, shares, price, time_ms, commission,
+       commission_currency, realized_pnl)
+     VALUES ('0000f1a2.6744c001.01', '0000f1a2.6744c001.01.01', 1, '5f0c4a9e-8f5e-4c36-9d39-0d6c1d2b7a11', 10, 209.5,
+       ?, '0.35', 'USD', NULL)`,
+  ).run(at + 1000);
+  db.close();
+}
 
 /** The same value as either database hands it out: numbers as text, decimals without trailing zeros. */
 function normal(value: unknown): unknown {
@@ -196,6 +231,7 @@ describePostgres('npm run ledger -- copy', () => {
       await exporter.stop();
       await sim.stop();
     }
+    addOrder(ledger);
   }, 60_000);
 
   afterAll(async () => {
@@ -221,6 +257,12 @@ describePostgres('npm run ledger -- copy', () => {
     expect(copied.round_trips!.length).toBeGreaterThan(1);
     expect(copied.position_snapshots!.length).toBeGreaterThan(0);
     expect(copied.backfill_watermark).toHaveLength(1);
+    expect(copied.orders).toHaveLength(1);
+    // The order belongs to the gateway that managed the ledger's accounts.
+    const database = new URL(url).pathname.slice(1);
+    expect((await cluster.query('SELECT gateway FROM orders', database)).rows).toEqual([
+      { gateway: ACCOUNT },
+    ]);
 
     // Again, with the URL from the environment as the exporter takes it.
     const before = await postgresTables(url, EVERYTHING);

@@ -189,6 +189,65 @@ export const ROUND_TRIPS: TableSpec = {
 };
 
 /**
+ * Orders placed through the API. `gateway` (PostgreSQL only) names the gateway that placed it by
+ * the accounts it manages: a SQLite ledger had one exporter, so its accounts, sorted. A copied
+ * order whose row moved on since (its exporter kept running) replaces the earlier copy.
+ */
+export const ORDERS: TableSpec = {
+  table: 'orders',
+  columns: [
+    ['id', 'text'],
+    ['idempotency_key', 'text'],
+    ['body_hash', 'text'],
+    ['request', 'text'],
+    ['account', 'text'],
+    ['con_id', 'bigint'],
+    ['symbol', 'text'],
+    ['sec_type', 'text'],
+    ['side', 'text'],
+    ['order_type', 'text'],
+    ['quantity', 'text'],
+    ['limit_price', 'text'],
+    ['client_id', 'bigint'],
+    ['ib_order_id', 'bigint'],
+    ['perm_id', 'bigint'],
+    ['status', 'text'],
+    ['filled', 'float8'],
+    ['remaining', 'float8'],
+    ['avg_fill_price', 'float8'],
+    ['last_error', 'text'],
+    ['created_at', 'bigint'],
+    ['updated_at', 'bigint'],
+    ['gateway', 'text'],
+  ],
+  conflict: `(id) ${newer('orders', ['perm_id', 'status', 'filled', 'remaining', 'avg_fill_price', 'last_error', 'updated_at'])}`,
+};
+
+/** An order's fill: the higher revision wins, and a commission report joins whichever side has it. */
+export const ORDER_FILLS: TableSpec = {
+  table: 'order_fills',
+  columns: [
+    ['base_exec_id', 'text'],
+    ['exec_id', 'text'],
+    ['revision', 'int'],
+    ['order_id', 'text'],
+    ['shares', 'float8'],
+    ['price', 'float8'],
+    ['time_ms', 'bigint'],
+    ['commission', 'text'],
+    ['commission_currency', 'text'],
+    ['realized_pnl', 'text'],
+  ],
+  conflict: `(base_exec_id) DO UPDATE SET exec_id = excluded.exec_id, revision = excluded.revision,
+    order_id = excluded.order_id, shares = excluded.shares, price = excluded.price, time_ms = excluded.time_ms,
+    commission = coalesce(excluded.commission, order_fills.commission),
+    commission_currency = coalesce(excluded.commission_currency, order_fills.commission_currency),
+    realized_pnl = coalesce(excluded.realized_pnl, order_fills.realized_pnl)
+    WHERE excluded.revision > order_fills.revision
+      OR (order_fills.commission IS NULL AND excluded.commission IS NOT NULL)`,
+};
+
+/**
  * `INSERT … SELECT * FROM unnest($1::type[], …) ON CONFLICT …`, returning whether each written
  * row was inserted (xmax = 0) or updated; rows the conflict clause left alone are not returned.
  */

@@ -3,7 +3,7 @@
 //
 // - Facts are copied: contracts, fills, commission reports, positions and their snapshots, account
 //   values and PnL, stream times, the backfill watermark, what positions held before the ledger
-//   began. A fill or report already stored is left alone unless the copy holds a correction
+//   began, and the orders placed through the API with their fills and status history. A fill or report already stored is left alone unless the copy holds a correction
 //   (higher revision): an execId is stored once, as on the live path.
 // - Everything derived from the facts (running totals, execution counts, round trips, daily
 //   totals) is derived again, with the rules in domain/, for the positions whose facts changed,
@@ -25,6 +25,8 @@ import {
   COMMISSION_REPORTS,
   CONTRACTS,
   EXECUTIONS,
+  ORDER_FILLS,
+  ORDERS,
   POSITIONS,
   ROUND_TRIP_CARRY,
   ROUND_TRIPS,
@@ -128,13 +130,7 @@ function unreachable(to: DatabaseUrl, error: unknown): LedgerError {
  * password, missing database, read-only role, newer schema); returns the schema version.
  */
 async function prepareTarget(to: DatabaseUrl): Promise<number> {
-  const store = new PostgresStore({
-    url: to.url,
-    redacted: to.redacted,
-    orders: () => {
-      throw new Error('ledger copy opens no order store');
-    },
-  });
+  const store = new PostgresStore({ url: to.url, redacted: to.redacted });
   try {
     await store.open();
     return store.schemaVersion();
@@ -180,6 +176,7 @@ class LedgerCopy {
     await this.copyTable(STREAM_UPDATES);
     await this.copyWatermark();
     await this.writeCarries(carries);
+    await this.copyOrders();
     return { tables: this.summaries, derived: await this.derive() };
   }
 
@@ -251,8 +248,6 @@ class LedgerCopy {
 
   /** Snapshots have no natural key: one with the same position, time and reason is the same. */
   private async copySnapshots(): Promise<void> {
-    const summary = this.summary('position_snapshots');
-    if (!this.source.has('position_snapshots')) return;
     const columns: Array<[string, string]> = [
       ['account', 'text'],
       ['con_id', 'bigint'],
@@ -265,13 +260,32 @@ class LedgerCopy {
       ['realized_pnl', 'float8'],
       ['daily_pnl', 'float8'],
     ];
-    const spec: TableSpec = { table: 'position_snapshots', columns, conflict: '' };
-    const sql = `INSERT INTO position_snapshots (${columns.map(([c]) => c).join(', ')})
-      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
-        AS s (${columns.map(([c]) => c).join(', ')})
-      WHERE NOT EXISTS (SELECT 1 FROM position_snapshots p WHERE p.account = s.account AND p.con_id = s.con_id
-        AND p.taken_at = s.taken_at AND p.reason = s.reason)`;
-    for (const rows of this.source.batches('position_snapshots', this.batchSize)) {
+    const summary = this.summary('position_snapshots');
+    await this.insertMissing(
+      'position_snapshots',
+      columns,
+      ['account', 'con_id', 'taken_at', 'reason'],
+      summary,
+    );
+  }
+
+  /**
+   * Rows of a table without a natural key (its id is the target's own serial): a row is already
+   * there when one with the same `same` columns is.
+   */
+  private async insertMissing(
+    table: string,
+    columns: Array<[string, string]>,
+    same: string[],
+    summary: TableSummary,
+  ): Promise<void> {
+    if (!this.source.has(table)) return;
+    const names = columns.map(([c]) => c).join(', ');
+    const sql = `INSERT INTO ${table} (${names})
+      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')}) AS s (${names})
+      WHERE NOT EXISTS (SELECT 1 FROM ${table} p WHERE ${same.map((c) => `p.${c} = s.${c}`).join(' AND ')})`;
+    const spec: TableSpec = { table, columns, conflict: '' };
+    for (const rows of this.source.batches(table, this.batchSize)) {
       const result = await this.client.query(sql, columnArrays(spec, rows));
       summary.copied += result.rowCount ?? 0;
       summary.present += rows.length - (result.rowCount ?? 0);
@@ -284,12 +298,50 @@ class LedgerCopy {
     if (!this.source.has('backfill_watermark')) return;
     const [mark] = this.source.all('SELECT requested_at FROM backfill_watermark');
     if (!mark) return;
-    const accounts = this.source.all(
-      `SELECT account FROM executions UNION SELECT account FROM positions UNION SELECT account FROM account_values
-       UNION SELECT account FROM account_pnl`,
-    );
-    const rows = accounts.map((a) => ({ account: a.account, requested_at: mark.requested_at }));
+    const rows = this.accounts().map((account) => ({ account, requested_at: mark.requested_at }));
     await this.write(BACKFILL_WATERMARK, rows, summary);
+  }
+
+  /** The accounts of the SQLite ledger: those its one exporter's gateway managed. */
+  private accounts(): string[] {
+    return this.source
+      .all(
+        `SELECT account FROM executions UNION SELECT account FROM positions UNION SELECT account FROM account_values
+         UNION SELECT account FROM account_pnl ORDER BY account`,
+      )
+      .map((r) => r.account as string);
+  }
+
+  /** Orders, their fills and their status history (after the orders, which they reference). */
+  private async copyOrders(): Promise<void> {
+    if (!this.source.has('orders')) return;
+    const gateway = this.accounts().join(',');
+    const orders = this.summary('orders');
+    for (const rows of this.source.batches('orders', this.batchSize)) {
+      await this.write(
+        ORDERS,
+        rows.map((r) => ({ ...r, gateway })),
+        orders,
+      );
+    }
+    await this.copyTable(ORDER_FILLS);
+    const summary = this.summary('order_status_history');
+    const columns: Array<[string, string]> = [
+      ['order_id', 'text'],
+      ['at', 'bigint'],
+      ['source', 'text'],
+      ['status', 'text'],
+      ['filled', 'float8'],
+      ['remaining', 'float8'],
+      ['avg_fill_price', 'float8'],
+      ['message', 'text'],
+    ];
+    await this.insertMissing(
+      'order_status_history',
+      columns,
+      ['order_id', 'at', 'source', 'status'],
+      summary,
+    );
   }
 
   private async decideCarries(): Promise<{ take: Row[]; keep: number }> {
