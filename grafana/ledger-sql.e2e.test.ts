@@ -4,11 +4,8 @@
 // return rows.
 //
 // How the ledger gets there: the exporter syncs the demo scenario from the simulator (real
-// @stoqey/ib over TCP) into its SQLite ledger, and the rows behind the views are copied into a
-// PostgreSQL database migrated with exporter/src/store/postgres-migrations/. Once the PostgreSQL
-// store is on main, the exporter writes there itself and the copy goes.
-import { readFileSync, readdirSync } from 'node:fs';
-import Database from 'better-sqlite3';
+// @stoqey/ib over TCP) straight into a throwaway PostgreSQL (IBKR_DATABASE_URL), as in the compose
+// stack. The demo has a closed round trip (JPM), so every round-trip panel has rows.
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { loadScenario } from '../exporter/src/sim/scenario.js';
@@ -19,19 +16,7 @@ import type { PostgresCluster } from '../exporter/test/support/postgres.js';
 import { trades, TRADES_SQL, TRADES_VARIABLES } from './src/trades.js';
 import type { SqlTarget } from './src/sql.js';
 
-const MIGRATIONS = new URL('../exporter/src/store/postgres-migrations/', import.meta.url);
 const DEMO = new URL('../exporter/src/sim/scenarios/demo.json', import.meta.url).pathname;
-/** The tables behind the views, in foreign-key order. */
-const TABLES = [
-  'contracts',
-  'executions',
-  'commission_reports',
-  'round_trips',
-  'round_trip_totals',
-  'round_trip_fills',
-  'daily_realized',
-];
-
 /** A dashboard time range: the demo's day of fills (2026-11-25) up to a day from now. */
 const RANGE = { from: new Date('2026-09-01T00:00:00Z'), to: new Date(Date.now() + 86_400_000) };
 
@@ -82,10 +67,14 @@ describePostgres('the Trades & history dashboard on a real PostgreSQL ledger', (
   const dir = tempDir();
 
   beforeAll(async () => {
-    // The demo scenario synced into the exporter's ledger: live means positions and the backfill are in.
+    cluster = await startPostgres();
+    const url = await cluster.createDatabase('dashboard');
+    // The demo scenario synced into the exporter's PostgreSQL ledger: live means positions and the
+    // backfill are in. Its orders would stay in the SQLite file at IBKR_DB_PATH (none here).
     const sim = await GatewaySimulator.start({ scenario: await loadScenario(DEMO), port: 0 });
-    const dbPath = `${dir.path}/demo.db`;
-    const exporter = await startTestExporter(testConfig(sim.port, dbPath));
+    const exporter = await startTestExporter(
+      testConfig(sim.port, `${dir.path}/orders.db`, { IBKR_DATABASE_URL: url }),
+    );
     try {
       await vi.waitFor(
         () => {
@@ -98,30 +87,8 @@ describePostgres('the Trades & history dashboard on a real PostgreSQL ledger', (
       await exporter.stop();
       await sim.stop();
     }
-
-    cluster = await startPostgres();
-    client = new pg.Client({ connectionString: await cluster.createDatabase('dashboard') });
+    client = new pg.Client({ connectionString: url });
     await client.connect();
-    for (const file of readdirSync(MIGRATIONS)
-      .filter((f) => f.endsWith('.sql'))
-      .sort()) {
-      await client.query(readFileSync(new URL(file, MIGRATIONS), 'utf8'));
-    }
-    const sqlite = new Database(dbPath, { readonly: true });
-    try {
-      await client.query('DELETE FROM round_trip_rebuild');
-      for (const table of TABLES) {
-        for (const row of sqlite.prepare(`SELECT * FROM ${table}`).all() as Array<Record<string, unknown>>) {
-          const columns = Object.keys(row);
-          await client.query(
-            `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((_, k) => `$${k + 1}`).join(', ')})`,
-            Object.values(row),
-          );
-        }
-      }
-    } finally {
-      sqlite.close();
-    }
   }, 120_000);
 
   afterAll(async () => {

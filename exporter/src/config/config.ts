@@ -293,7 +293,7 @@ function resolveToken(e: Partial<Env>, readSecret: ReadSecret, problems: string[
 }
 
 /** IBKR_DATABASE_URL, or the first line of IBKR_DATABASE_URL_FILE; never quotes the password. */
-function resolveDatabaseUrl(
+export function resolveDatabaseUrl(
   e: Partial<Env>,
   readSecret: ReadSecret,
   problems: string[],

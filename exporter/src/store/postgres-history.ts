@@ -75,30 +75,31 @@ export class PostgresHistory {
   /** Re-derives the round trips of these positions from their stored fills; returns their current trips. */
   async rederive(client: pg.ClientBase, keys: readonly PositionKey[]): Promise<CurrentTrip[]> {
     if (keys.length === 0) return [];
-    const [fills, carries, before] = await Promise.all([
-      client.query(
-        `SELECT e.base_exec_id, e.side, e.shares, e.time_ms, e.account, e.con_id, c.currency,
+    // One after the other: a client runs one query at a time anyway, and pg 9 refuses overlapping ones.
+    const fills = await client.query(
+      `SELECT e.base_exec_id, e.side, e.shares, e.time_ms, e.account, e.con_id, c.currency,
            r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission::text, r.currency AS report_currency,
            r.realized_pnl::text
          FROM executions e JOIN contracts c USING (con_id) LEFT JOIN commission_reports r USING (base_exec_id)
          JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) ON e.account = k.account AND e.con_id = k.con_id`,
-        unnestPositions(keys),
-      ),
-      client.query(
-        `SELECT r.account, r.con_id, r.quantity::text FROM round_trip_carry r
+      unnestPositions(keys),
+    );
+    const carries = await client.query(
+      `SELECT r.account, r.con_id, r.quantity::text FROM round_trip_carry r
          JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
-        unnestPositions(keys),
-      ),
-      client.query(
-        `SELECT t.id, t.account, t.con_id, t.open_key FROM round_trips t
+      unnestPositions(keys),
+    );
+    const before = await client.query(
+      `SELECT t.id, t.account, t.con_id, t.open_key FROM round_trips t
          JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
-        unnestPositions(keys),
-      ),
-    ]);
+      unnestPositions(keys),
+    );
     const byPosition = new Map<string, Row[]>();
     for (const row of fills.rows as Row[]) {
       const key = keyOf({ account: row.account as string, conId: row.con_id as number });
-      byPosition.set(key, [...(byPosition.get(key) ?? []), row]);
+      const rows = byPosition.get(key);
+      if (rows) rows.push(row);
+      else byPosition.set(key, [row]);
     }
     const carry = new Map(
       (carries.rows as Row[]).map((r) => [
@@ -255,7 +256,9 @@ export class PostgresHistory {
     const byPosition = new Map<string, Row[]>();
     for (const row of fills.rows as Row[]) {
       const key = keyOf({ account: row.account as string, conId: row.con_id as number });
-      byPosition.set(key, [...(byPosition.get(key) ?? []), row]);
+      const rows = byPosition.get(key);
+      if (rows) rows.push(row);
+      else byPosition.set(key, [row]);
     }
     const carried = fresh.map((p) => ({
       ...p,

@@ -41,8 +41,16 @@ import type {
 } from './store.js';
 
 /** pg_advisory_xact_lock key of fill groups ('fill'), shared by every exporter on the database. */
-const FILL_LOCK = 0x66696c6c;
+export const FILL_LOCK = 0x66696c6c;
 const INT8 = 20;
+
+/** BIGINT columns hold epoch milliseconds and IB ids, all below 2^53; NUMERIC stays text. */
+export const PG_TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
 
 export interface PostgresStoreOptions {
   url: string;
@@ -136,13 +144,7 @@ export class PostgresStore implements Store {
       query_timeout: options.queryTimeoutMs ?? 15_000,
       keepAlive: true,
       application_name: 'ibkr-pnl-exporter',
-      // BIGINT columns hold epoch milliseconds and IB ids, all below 2^53; NUMERIC stays text.
-      types: {
-        getTypeParser: ((oid: number, format?: string) =>
-          oid === INT8
-            ? (value: string) => Number(value)
-            : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-      },
+      types: PG_TYPES,
     });
     // An idle connection cut by a server restart must not crash the process; the next query
     // fails instead, and the sync path handles that as an outage.
