@@ -50,8 +50,9 @@ export class SqliteHistory {
     const p = (sql: string) => db.prepare(sql);
     this.stmt = {
       // A stored fill, other than the group's own, made after the group's first fill of the position.
-      laterThan: p(`SELECT 1 FROM executions WHERE account = ? AND con_id = ?
-        AND (time_ms > ? OR (time_ms = ? AND base_exec_id > ?))
+      // The row value keeps the search a range of executions_by_position (an OR scanned the position).
+      laterThan:
+        p(`SELECT 1 FROM executions WHERE account = ? AND con_id = ? AND (time_ms, base_exec_id) > (?, ?)
         AND base_exec_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`),
       openTrip: p(`SELECT * FROM round_trips WHERE account = ? AND con_id = ? AND close_time_ms IS NULL`),
       currentTrip: p(`SELECT * FROM round_trips WHERE account = ? AND con_id = ?
@@ -123,9 +124,7 @@ export class SqliteHistory {
       const fills = [...entry.fills].sort(compareFills);
       const first = fills[0]!;
       const ids = JSON.stringify(fills.map((f) => f.baseExecId));
-      if (
-        this.stmt.laterThan!.get(entry.account, entry.conId, first.time, first.time, first.baseExecId, ids)
-      ) {
+      if (this.stmt.laterThan!.get(entry.account, entry.conId, first.time, first.baseExecId, ids)) {
         rederive.set(entry.key, entry);
         continue;
       }
