@@ -27,7 +27,7 @@ import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
 import { loadPostgresMigrations, migratePostgres, NewerSchemaError } from './postgres-migrate.js';
-import { contractFromRow, opt, storedPositionFromRow } from './rows.js';
+import { contractFromRow, opt, reportFromRow, storedPositionFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type {
   HistoryQuery,
@@ -64,15 +64,6 @@ function ledgerFromRow(row: Row): LedgerTotals {
     reports: row.reports as number,
   };
 }
-
-const reportFromRow = (row: Row): CommissionRecord => ({
-  execId: row.exec_id as string,
-  baseExecId: row.base_exec_id as string,
-  revision: row.revision as number,
-  commission: opt(row.commission as string | null),
-  currency: opt(row.currency as string | null),
-  realizedPnl: opt(row.realized_pnl as string | null),
-});
 
 const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 

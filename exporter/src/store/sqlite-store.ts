@@ -39,7 +39,7 @@ import type {
   TradeRow,
 } from './store.js';
 import type { CurrentTrip } from '../domain/round-trips.js';
-import { contractFromRow, nul, opt, storedPositionFromRow, totalsFromRow } from './rows.js';
+import { contractFromRow, nul, opt, reportFromRow, storedPositionFromRow, totalsFromRow } from './rows.js';
 import type { Row } from './rows.js';
 
 function storedFillFromRow(row: Row): StoredFill {
@@ -48,17 +48,6 @@ function storedFillFromRow(row: Row): StoredFill {
     account: row.account as string,
     contract: { conId: row.con_id as number, currency: row.currency as string },
     time: row.time_ms as number,
-  };
-}
-
-function reportFromRow(row: Row): CommissionRecord {
-  return {
-    execId: row.exec_id as string,
-    baseExecId: row.base_exec_id as string,
-    revision: row.revision as number,
-    commission: opt(row.commission as string | null),
-    currency: opt(row.currency as string | null),
-    realizedPnl: opt(row.realized_pnl as string | null),
   };
 }
 
