@@ -5,7 +5,7 @@
 // several per fill. Pure: no I/O, same arithmetic for every backend.
 import { applyContribution, contribution, decideRevision, ledgerKey } from './ledger.js';
 import type { Decision, FillOwner } from './ledger.js';
-import type { CommissionRecord, ExecutionRecord, LedgerTotals } from './types.js';
+import type { CommissionRecord, ExecutionRecord, LedgerContribution, LedgerTotals } from './types.js';
 
 export type FillEvent =
   { kind: 'execution'; execution: ExecutionRecord } | { kind: 'commission'; report: CommissionRecord };
@@ -13,6 +13,16 @@ export type FillEvent =
 /** What the ledger holds of an execution: enough to decide a correction and credit a report. */
 export interface StoredFill extends FillOwner {
   revision: number;
+  /** When the fill was made (epoch ms), where the backend keeps daily totals from the credits. */
+  time?: number;
+}
+
+/** One joined fill added to (+1) or taken back from (-1) the totals, in the order they happened. */
+export interface Credit {
+  contribution: LedgerContribution;
+  /** The fill's time, when the stored fill said it. */
+  time?: number;
+  sign: 1 | -1;
 }
 
 export interface FillResult {
@@ -33,6 +43,8 @@ export interface FillPlan {
   totals: LedgerTotals[];
   /** Executions newly stored per account, to add to the stored counts. */
   newExecutions: Map<string, number>;
+  /** Every contribution added or taken back, in order: what daily or other sums move by. */
+  credits: Credit[];
 }
 
 const baseId = (event: FillEvent): string =>
@@ -106,14 +118,16 @@ export function planFillGroup(
   const writtenReports = new Map<string, CommissionRecord>();
   const touched = new Set<string>();
   const newExecutions = new Map<string, number>();
+  const credits: Credit[] = [];
 
   const credit = (
-    owner: FillOwner,
+    owner: FillOwner & { time?: number },
     report: CommissionRecord,
     sign: 1 | -1,
     changed: Map<string, LedgerTotals>,
   ) => {
     const c = contribution(owner, report);
+    credits.push({ contribution: c, time: owner.time, sign });
     const key = ledgerKey(c);
     const next = applyContribution(totals.get(key), c, sign);
     totals.set(key, next);
@@ -180,5 +194,6 @@ export function planFillGroup(
     reports: [...writtenReports.values()],
     totals: [...touched].map((key) => totals.get(key)!),
     newExecutions,
+    credits,
   };
 }

@@ -125,10 +125,21 @@ export function deriveRoundTrips(
   carried: Decimal,
   fills: TripFill[],
 ): { trips: TripShape[]; parts: TripPart[] } {
-  const trips: TripShape[] = [];
+  return stepRoundTrips(carriedTrip(carried), fills);
+}
+
+/**
+ * Applies fills to a position's open round trip (undefined when flat), in time order: the trips
+ * they changed or opened, oldest first, as they are after the last fill, and where each fill went.
+ * For fills that all come after every stored fill of the position, this is what deriving the
+ * position again would give, without reading its history: a group of fills moves the trips once.
+ */
+export function stepRoundTrips(
+  open: TripShape | undefined,
+  fills: TripFill[],
+): { trips: TripShape[]; parts: TripPart[] } {
+  const trips: TripShape[] = open ? [open] : [];
   const parts: TripPart[] = [];
-  let open = carriedTrip(carried);
-  if (open) trips.push(open);
   for (const fill of [...fills].sort(compareFills)) {
     const step = stepRoundTrip(open, fill);
     if (step.updated) trips[trips.length - 1] = step.updated;

@@ -4,10 +4,11 @@
 // statements for the whole group, inside the group's transaction.
 import type pg from 'pg';
 import { addContribution, contribution } from '../domain/ledger.js';
-import { toDecimal } from '../domain/money.js';
-import { carriedQuantity, deriveRoundTrips } from '../domain/round-trips.js';
-import type { CurrentTrip, RoundTrip, TripFill } from '../domain/round-trips.js';
-import type { CommissionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
+import { addSigned, toDecimal } from '../domain/money.js';
+import type { Credit, StoredFill } from '../domain/fill-group.js';
+import { carriedQuantity, compareFills, deriveRoundTrips, stepRoundTrips } from '../domain/round-trips.js';
+import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
+import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
 import { contractFromRow, opt, tripFillFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
@@ -71,7 +72,273 @@ const unnestPositions = (keys: readonly PositionKey[]) => [
   keys.map((k) => k.conId),
 ];
 
+/** What a fill group wrote, and what the ledger held of its execIds before. */
+export interface StoredGroup {
+  /** The executions written (inserted or replacing a stored version), one per base execId. */
+  executions: ExecutionRecord[];
+  /** The commission reports written. */
+  reports: CommissionRecord[];
+  stored: ReadonlyMap<string, StoredFill>;
+  storedReports: ReadonlyMap<string, CommissionRecord>;
+}
+
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
 export class PostgresHistory {
+  /**
+   * After a group's rows are written: the round trips of every position it touched, moved once.
+   * Fills that all come after their position's stored fills step its open trip on, and a report
+   * for a fill stored earlier moves the trips of that fill, in a few statements for the group;
+   * a position with a fill in the past or a correction is derived again from its fills. Deriving
+   * every touched position made a long backfill quadratic (each group read all the fills so far).
+   */
+  async groupStored(client: pg.ClientBase, group: StoredGroup): Promise<CurrentTrip[]> {
+    const rederive = new Map<string, PositionKey>();
+    const appends = new Map<string, PositionKey & { fills: ExecutionRecord[] }>();
+    for (const e of group.executions) {
+      const at = { account: e.account, conId: e.contract.conId };
+      const old = group.stored.get(e.baseExecId);
+      if (old) {
+        rederive.set(keyOf(at), at);
+        const from = { account: old.account, conId: old.contract.conId };
+        rederive.set(keyOf(from), from);
+      } else {
+        const entry = appends.get(keyOf(at)) ?? { ...at, fills: [] };
+        entry.fills.push(e);
+        appends.set(keyOf(at), entry);
+      }
+    }
+    const candidates = [...appends.values()]
+      .filter((a) => !rederive.has(keyOf(a)))
+      .map((a) => ({ ...a, fills: [...a.fills].sort(compareFills) }));
+    if (candidates.length > 0) {
+      // A stored fill, other than the group's own, after the group's first fill of the position.
+      const late = await client.query(
+        `SELECT k.account, k.con_id FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS k (account, con_id, t, id)
+         WHERE EXISTS (SELECT 1 FROM executions e WHERE e.account = k.account AND e.con_id = k.con_id
+           AND (e.time_ms, e.base_exec_id) > (k.t, k.id) AND NOT (e.base_exec_id = ANY($5::text[])))`,
+        [
+          candidates.map((c) => c.account),
+          candidates.map((c) => c.conId),
+          candidates.map((c) => c.fills[0]!.time),
+          candidates.map((c) => c.fills[0]!.baseExecId),
+          group.executions.map((e) => e.baseExecId),
+        ],
+      );
+      for (const r of late.rows as Row[]) {
+        const at = { account: r.account as string, conId: r.con_id as number };
+        rederive.set(keyOf(at), at);
+      }
+    }
+    const steps = candidates.filter((c) => !rederive.has(keyOf(c)));
+    const written = new Set(group.executions.map((e) => e.baseExecId));
+    const lateReports = group.reports.flatMap((report) => {
+      const owner = group.stored.get(report.baseExecId);
+      if (written.has(report.baseExecId) || !owner) return [];
+      if (rederive.has(keyOf({ account: owner.account, conId: owner.contract.conId }))) return [];
+      return [{ report, owner, previous: group.storedReports.get(report.baseExecId) }];
+    });
+    const moved = new Map<string, PositionKey>();
+    for (const s of steps) moved.set(keyOf(s), { account: s.account, conId: s.conId });
+    for (const { owner } of lateReports) {
+      const at = { account: owner.account, conId: owner.contract.conId };
+      moved.set(keyOf(at), at);
+    }
+    // Money each trip gains, summed here and added to the stored totals in one statement.
+    const deltas = new Map<string, { id: number; totals: MoneyTotals }>();
+    const add = (id: number, c: LedgerContribution, sign: 1 | -1) => {
+      const key = `${id}|${c.currency}`;
+      const entry = deltas.get(key) ?? { id, totals: zero(c.currency) };
+      entry.totals = addContribution(entry.totals, c, sign);
+      deltas.set(key, entry);
+    };
+    if (steps.length > 0) await this.step(client, steps, group, add);
+    if (lateReports.length > 0) {
+      const parts = await client.query(
+        `SELECT round_trip_id, base_exec_id, money FROM round_trip_fills WHERE base_exec_id = ANY($1::text[])`,
+        [lateReports.map((r) => r.report.baseExecId)],
+      );
+      const byExec = new Map(lateReports.map((r) => [r.report.baseExecId, r]));
+      for (const part of parts.rows as Row[]) {
+        const { report, owner, previous } = byExec.get(part.base_exec_id as string)!;
+        const money = part.money === 1;
+        if (previous) add(part.round_trip_id as number, moneyOf(money, contribution(owner, previous)), -1);
+        add(part.round_trip_id as number, moneyOf(money, contribution(owner, report)), +1);
+      }
+    }
+    if (deltas.size > 0) {
+      // Added here with big.js, as deriving does, so both give the same decimal text ("270", not "270.0").
+      const ids = [...new Set([...deltas.values()].map((d) => d.id))];
+      const stored = await client.query(
+        `SELECT round_trip_id, currency, realized_pnl::text, commissions::text, reports FROM round_trip_totals
+         WHERE round_trip_id = ANY($1::bigint[])`,
+        [ids],
+      );
+      const before = new Map(
+        (stored.rows as Row[]).map((r) => [
+          `${r.round_trip_id}|${r.currency}`,
+          {
+            currency: r.currency as string,
+            realizedPnl: r.realized_pnl as string,
+            commissions: r.commissions as string,
+            reports: r.reports as number,
+          },
+        ]),
+      );
+      const rows = [...deltas].map(([key, d]) => {
+        const base = before.get(key) ?? zero(d.totals.currency);
+        return {
+          id: d.id,
+          currency: base.currency,
+          realizedPnl: addSigned(base.realizedPnl, d.totals.realizedPnl, 1),
+          commissions: addSigned(base.commissions, d.totals.commissions, 1),
+          reports: base.reports + d.totals.reports,
+        };
+      });
+      await client.query(
+        `INSERT INTO round_trip_totals (round_trip_id, currency, realized_pnl, commissions, reports)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[], $5::int[])
+         ON CONFLICT (round_trip_id, currency) DO UPDATE SET realized_pnl = excluded.realized_pnl,
+           commissions = excluded.commissions, reports = excluded.reports`,
+        [
+          rows.map((r) => r.id),
+          rows.map((r) => r.currency),
+          rows.map((r) => r.realizedPnl),
+          rows.map((r) => r.commissions),
+          rows.map((r) => r.reports),
+        ],
+      );
+    }
+    for (const key of rederive.keys()) moved.delete(key);
+    return [
+      ...(await this.rederive(client, [...rederive.values()])),
+      ...(moved.size > 0 ? await this.current(client, [...moved.values()]) : []),
+    ];
+  }
+
+  /** Fills after every stored fill of their position step its open trip on, for all positions at once. */
+  private async step(
+    client: pg.ClientBase,
+    steps: Array<PositionKey & { fills: ExecutionRecord[] }>,
+    group: StoredGroup,
+    add: (id: number, c: LedgerContribution, sign: 1 | -1) => void,
+  ): Promise<void> {
+    const open = await client.query(
+      `SELECT t.* FROM round_trips t JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)
+       WHERE t.close_time_ms IS NULL`,
+      unnestPositions(steps),
+    );
+    const openOf = new Map(
+      (open.rows as Row[]).map((r) => [
+        keyOf({ account: r.account as string, conId: r.con_id as number }),
+        tripFromRow(r),
+      ]),
+    );
+    const trips: Array<PositionKey & { shape: TripShape }> = [];
+    const parts: Array<
+      PositionKey & { openKey: string; baseExecId: string; quantity: string; money: boolean }
+    > = [];
+    for (const s of steps) {
+      const derived = stepRoundTrips(
+        openOf.get(keyOf(s)),
+        s.fills.map((f) => ({
+          baseExecId: f.baseExecId,
+          side: f.side,
+          shares: toDecimal(f.shares),
+          time: f.time,
+        })),
+      );
+      for (const shape of derived.trips) trips.push({ account: s.account, conId: s.conId, shape });
+      for (const part of derived.parts) parts.push({ account: s.account, conId: s.conId, ...part });
+    }
+    const ids = await this.saveTrips(client, trips);
+    await client.query(
+      `INSERT INTO round_trip_fills (round_trip_id, base_exec_id, quantity, money)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::int[])`,
+      [
+        parts.map((p) => ids.get(`${p.account}|${p.conId}|${p.openKey}`)!),
+        parts.map((p) => p.baseExecId),
+        parts.map((p) => p.quantity),
+        parts.map((p) => (p.money ? 1 : 0)),
+      ],
+    );
+    const reports = new Map(group.storedReports);
+    for (const r of group.reports) reports.set(r.baseExecId, r);
+    const fills = new Map(steps.flatMap((s) => s.fills.map((f) => [f.baseExecId, f] as const)));
+    for (const p of parts) {
+      const report = reports.get(p.baseExecId);
+      if (!report) continue;
+      add(
+        ids.get(`${p.account}|${p.conId}|${p.openKey}`)!,
+        moneyOf(p.money, contribution(fills.get(p.baseExecId)!, report)),
+        +1,
+      );
+    }
+  }
+
+  /** Upserts trip shapes (a trip that stays keeps its id); returns their ids by position and opening fill. */
+  private async saveTrips(
+    client: pg.ClientBase,
+    trips: ReadonlyArray<PositionKey & { shape: TripShape }>,
+  ): Promise<Map<string, number>> {
+    const saved = await client.query(
+      `INSERT INTO round_trips (account, con_id, open_key, opened_before_ledger, open_time_ms, close_time_ms, quantity, fills)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::numeric[], $8::int[])
+       ON CONFLICT (account, con_id, open_key) DO UPDATE SET opened_before_ledger = excluded.opened_before_ledger,
+         open_time_ms = excluded.open_time_ms, close_time_ms = excluded.close_time_ms, quantity = excluded.quantity,
+         fills = excluded.fills
+       RETURNING id, account, con_id, open_key`,
+      [
+        trips.map((t) => t.account),
+        trips.map((t) => t.conId),
+        trips.map((t) => t.shape.openKey),
+        trips.map((t) => (t.shape.openedBeforeLedger ? 1 : 0)),
+        trips.map((t) => t.shape.openTime ?? null),
+        trips.map((t) => t.shape.closeTime ?? null),
+        trips.map((t) => t.shape.quantity),
+        trips.map((t) => t.shape.fills),
+      ],
+    );
+    return new Map(
+      (saved.rows as Row[]).map((r) => [`${r.account}|${r.con_id}|${r.open_key}`, r.id as number]),
+    );
+  }
+
+  /** Daily totals moved by a group's credits (joined fills added or taken back), in one statement. */
+  async addDaily(client: pg.ClientBase, credits: readonly Credit[]): Promise<void> {
+    const days = new Map<string, { account: string; day: string; totals: MoneyTotals }>();
+    for (const { contribution: c, time, sign } of credits) {
+      const day = utcDay(time!);
+      const key = `${c.account}|${c.currency}|${day}`;
+      const entry = days.get(key) ?? { account: c.account, day, totals: zero(c.currency) };
+      entry.totals = addContribution(entry.totals, c, sign);
+      days.set(key, entry);
+    }
+    if (days.size === 0) return;
+    const rows = [...days.values()];
+    const keys = [rows.map((r) => r.account), rows.map((r) => r.totals.currency), rows.map((r) => r.day)];
+    await client.query(
+      `INSERT INTO daily_realized (account, currency, day, realized_pnl, commissions, reports)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::int[])
+       ON CONFLICT (account, currency, day) DO UPDATE SET
+         realized_pnl = daily_realized.realized_pnl + excluded.realized_pnl,
+         commissions = daily_realized.commissions + excluded.commissions,
+         reports = daily_realized.reports + excluded.reports`,
+      [
+        ...keys,
+        rows.map((r) => r.totals.realizedPnl),
+        rows.map((r) => r.totals.commissions),
+        rows.map((r) => r.totals.reports),
+      ],
+    );
+    // As when a day is summed again: a day left without joined fills has no row.
+    await client.query(
+      `DELETE FROM daily_realized d USING unnest($1::text[], $2::text[], $3::text[]) AS k (account, currency, day)
+       WHERE d.account = k.account AND d.currency = k.currency AND d.day = k.day AND d.reports = 0`,
+      keys,
+    );
+  }
+
   /** Re-derives the round trips of these positions from their stored fills; returns their current trips. */
   async rederive(client: pg.ClientBase, keys: readonly PositionKey[]): Promise<CurrentTrip[]> {
     if (keys.length === 0) return [];
@@ -137,27 +404,7 @@ export class PostgresHistory {
     }
 
     // Trips that stay keep their ids (the API hands them out); the others go, with their parts.
-    const saved = await client.query(
-      `INSERT INTO round_trips (account, con_id, open_key, opened_before_ledger, open_time_ms, close_time_ms, quantity, fills)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::numeric[], $8::int[])
-       ON CONFLICT (account, con_id, open_key) DO UPDATE SET opened_before_ledger = excluded.opened_before_ledger,
-         open_time_ms = excluded.open_time_ms, close_time_ms = excluded.close_time_ms, quantity = excluded.quantity,
-         fills = excluded.fills
-       RETURNING id, account, con_id, open_key`,
-      [
-        trips.map((t) => t.account),
-        trips.map((t) => t.conId),
-        trips.map((t) => t.shape.openKey),
-        trips.map((t) => (t.shape.openedBeforeLedger ? 1 : 0)),
-        trips.map((t) => t.shape.openTime ?? null),
-        trips.map((t) => t.shape.closeTime ?? null),
-        trips.map((t) => t.shape.quantity),
-        trips.map((t) => t.shape.fills),
-      ],
-    );
-    const ids = new Map(
-      (saved.rows as Row[]).map((r) => [`${r.account}|${r.con_id}|${r.open_key}`, r.id as number]),
-    );
+    const ids = await this.saveTrips(client, trips);
     const oldIds = (before.rows as Row[]).map((r) => r.id as number);
     const gone = (before.rows as Row[])
       .filter((r) => !ids.has(`${r.account}|${r.con_id}|${r.open_key}`))

@@ -27,7 +27,7 @@ import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
 import { loadPostgresMigrations, migratePostgres, NewerSchemaError } from './postgres-migrate.js';
-import { contractFromRow, opt, storedPositionFromRow } from './rows.js';
+import { contractFromRow, opt, reportFromRow, storedPositionFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type {
   HistoryQuery,
@@ -72,15 +72,6 @@ function ledgerFromRow(row: Row): LedgerTotals {
     reports: row.reports as number,
   };
 }
-
-const reportFromRow = (row: Row): CommissionRecord => ({
-  execId: row.exec_id as string,
-  baseExecId: row.base_exec_id as string,
-  revision: row.revision as number,
-  commission: opt(row.commission as string | null),
-  currency: opt(row.currency as string | null),
-  realizedPnl: opt(row.realized_pnl as string | null),
-});
 
 const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
@@ -292,6 +283,7 @@ export class PostgresStore implements Store {
             revision: row.revision as number,
             account: row.account as string,
             contract: { conId: row.con_id as number, currency: row.currency as string },
+            time: row.time_ms as number,
           },
         ]),
       );
@@ -329,60 +321,42 @@ export class PostgresStore implements Store {
         { echoStored: true },
       );
       await this.writePlan(client, plan);
-      await this.updateHistory(client, events, plan, fills, fillRows.rows as Row[]);
+      await this.updateHistory(client, events, plan, fills, reports);
       return plan.results;
     });
   }
 
   /**
-   * The round trips of every position the group changed, derived again, and the daily totals of
-   * the days it touched; the current trips go with the group's last result. An ignored fill's
-   * position reports its trip as stored (another exporter may have written it).
+   * The round trips of every position the group changed (postgres-history.ts: stepped on, or
+   * derived again where a fill landed in the past) and the daily totals its credits moved; the
+   * current trips go with the group's last result. An ignored fill's position reports its trip as
+   * stored (another exporter may have written it).
    */
   private async updateHistory(
     client: pg.PoolClient,
     events: FillEvent[],
     plan: ReturnType<typeof planFillGroup>,
     stored: ReadonlyMap<string, StoredFill>,
-    storedRows: Row[],
+    storedReports: ReadonlyMap<string, CommissionRecord>,
   ): Promise<void> {
-    const storedTime = new Map(storedRows.map((r) => [r.base_exec_id as string, r.time_ms as number]));
-    const written = new Map(plan.executions.map((e) => [e.baseExecId, e]));
-    const touched = new Map<string, PositionKey>();
+    const trips = await this.history.groupStored(client, {
+      executions: plan.executions,
+      reports: plan.reports,
+      stored,
+      storedReports,
+    });
+    const changed = new Set(trips.map((t) => `${t.account}|${t.conId}`));
     const seen = new Map<string, PositionKey>();
-    const days: Array<{ account: string; time: number }> = [];
-    const add = (map: Map<string, PositionKey>, account: string, conId: number) =>
-      map.set(`${account}|${conId}`, { account, conId });
-    for (const e of plan.executions) {
-      add(touched, e.account, e.contract.conId);
-      days.push({ account: e.account, time: e.time });
-      const old = stored.get(e.baseExecId);
-      if (old) {
-        add(touched, old.account, old.contract.conId);
-        days.push({ account: old.account, time: storedTime.get(e.baseExecId)! });
-      }
-    }
-    for (const r of plan.reports) {
-      const e = written.get(r.baseExecId);
-      const old = stored.get(r.baseExecId);
-      if (e) add(touched, e.account, e.contract.conId);
-      else if (old) {
-        add(touched, old.account, old.contract.conId);
-        days.push({ account: old.account, time: storedTime.get(r.baseExecId)! });
-      }
-    }
     for (const event of events) {
       const owner = stored.get(
         event.kind === 'execution' ? event.execution.baseExecId : event.report.baseExecId,
       );
-      if (owner) add(seen, owner.account, owner.contract.conId);
+      const key = owner && `${owner.account}|${owner.contract.conId}`;
+      if (owner && !changed.has(key!))
+        seen.set(key!, { account: owner.account, conId: owner.contract.conId });
     }
-    for (const key of touched.keys()) seen.delete(key);
-    const trips = [
-      ...(await this.history.rederive(client, [...touched.values()])),
-      ...(await this.history.current(client, [...seen.values()])),
-    ];
-    await this.history.refreshDaily(client, days);
+    if (seen.size > 0) trips.push(...(await this.history.current(client, [...seen.values()])));
+    await this.history.addDaily(client, plan.credits);
     const last = plan.results.at(-1);
     if (last && trips.length > 0) (last as RecordResult).roundTrips = trips;
   }

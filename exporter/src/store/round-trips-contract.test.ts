@@ -6,7 +6,7 @@ import { describePostgres } from '../../test/support/postgres.js';
 import { parseExecId } from '../domain/exec-id.js';
 import type { RoundTrip } from '../domain/round-trips.js';
 import type { CommissionRecord, ContractInfo, ExecutionRecord } from '../domain/types.js';
-import type { Store } from './store.js';
+import type { FillEvent, Store } from './store.js';
 
 const AAPL: ContractInfo = { conId: 265598, symbol: 'AAPL', secType: 'STK', currency: 'USD', multiplier: 1 };
 const T = (minute: number) => Date.UTC(2026, 10, 25, 14, minute);
@@ -183,6 +183,53 @@ function contract(backend: Backend): void {
     expect(history.map((t) => [t.openTime, t.closeTime, t.fills])).toEqual([[T(1), T(2), 2]]);
     expect(history[0]!.totals[0]).toMatchObject({ realizedPnl: '3', commissions: '2' });
     expect(await current()).toMatchObject({ openTime: T(10), quantity: '10', fills: 1 });
+  });
+
+  it('gives a backfill that arrives out of order, in groups, the same round trips as in order', async () => {
+    // One position traded 60 times: buys and sells of 10–40 shares, with flips, each with a report.
+    const events: Array<ExecutionRecord | CommissionRecord> = [];
+    let held = 0;
+    for (let i = 0; i < 60; i++) {
+      const shares = 10 * (1 + ((i * 7) % 4));
+      const side = held > 30 || (held > -30 && i % 3 === 1) ? 'sell' : 'buy';
+      held += side === 'buy' ? shares : -shares;
+      const id = `0000e${i.toString(16).padStart(3, '0')}.01`;
+      events.push(fill(id, side, shares, i), report(id, '1.25', side === 'sell' ? `${i}.5` : undefined));
+    }
+    const asFill = (e: ExecutionRecord | CommissionRecord): FillEvent =>
+      'side' in e ? { kind: 'execution', execution: e } : { kind: 'commission', report: e };
+    // Out of order: newest first, reports before their fills, in groups of 7 like socket reads.
+    const shuffled = [...events].reverse();
+    const snapshot = async (s: Store, l: Ledger) => ({
+      history: await Promise.all(
+        (await s.roundTripHistory({ limit: 100, offset: 0 })).map(async (t) => ({
+          ...summary(t),
+          fills: (await s.roundTripFills(t.id)).map((f) => [
+            f.execId,
+            f.quantity,
+            f.commission,
+            f.realizedPnl,
+          ]),
+        })),
+      ),
+      current: summary((await s.load()).roundTrips.find((t) => t.conId === AAPL.conId)?.trip),
+      daily: await l.sql(
+        'SELECT day, CAST(realized_pnl AS TEXT) AS r, CAST(commissions AS TEXT) AS c FROM daily_realized',
+      ),
+    });
+    // In order, in groups of 5: each group steps the open trip on from where the last one left it.
+    for (let k = 0; k < events.length; k += 5) await store.recordFills(events.slice(k, k + 5).map(asFill));
+    const inOrder = await snapshot(store, ledger);
+    const other = await backend.ledger();
+    try {
+      const late = await other.open();
+      for (let k = 0; k < shuffled.length; k += 7)
+        await late.recordFills(shuffled.slice(k, k + 7).map(asFill));
+      expect(await snapshot(late, other)).toEqual(inOrder);
+    } finally {
+      await other.cleanup();
+    }
+    expect(inOrder.history.length).toBeGreaterThan(5);
   });
 
   it('keeps the id of a trip whose opening fill stays the same when an older fill arrives late', async () => {

@@ -1,5 +1,5 @@
 // Row plumbing shared by the SQLite and PostgreSQL stores: NULL is the domain's "absent" (undefined).
-import type { ContractInfo, MoneyTotals } from '../domain/types.js';
+import type { CommissionRecord, ContractInfo, MoneyTotals } from '../domain/types.js';
 import type { RoundTripFill, StoredPosition } from './store.js';
 
 export type Row = Record<string, unknown>;
@@ -73,3 +73,13 @@ export function tripFillFromRow(row: Row): RoundTripFill {
     realizedPnl: opt(row.realized_pnl as string | null),
   };
 }
+
+/** A commission_reports row (money as decimal text). */
+export const reportFromRow = (row: Row): CommissionRecord => ({
+  execId: row.exec_id as string,
+  baseExecId: row.base_exec_id as string,
+  revision: row.revision as number,
+  commission: opt(row.commission as string | null),
+  currency: opt(row.currency as string | null),
+  realizedPnl: opt(row.realized_pnl as string | null),
+});

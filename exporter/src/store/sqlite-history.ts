@@ -3,9 +3,9 @@
 // neither a request nor start-up rescans the fills. The rules are domain/round-trips.ts.
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { addContribution, contribution } from '../domain/ledger.js';
-import type { FillOwner } from '../domain/ledger.js';
+import type { Credit, StoredFill } from '../domain/fill-group.js';
 import { toDecimal } from '../domain/money.js';
-import { carriedQuantity, deriveRoundTrips, stepRoundTrip } from '../domain/round-trips.js';
+import { carriedQuantity, compareFills, deriveRoundTrips, stepRoundTrips } from '../domain/round-trips.js';
 import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
 import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
 import { contractFromRow, nul, opt, totalsFromRow, tripFillFromRow } from './rows.js';
@@ -49,8 +49,11 @@ export class SqliteHistory {
   constructor(private readonly db: Db) {
     const p = (sql: string) => db.prepare(sql);
     this.stmt = {
-      later: p(`SELECT 1 FROM executions WHERE account = ? AND con_id = ?
-        AND (time_ms > ? OR (time_ms = ? AND base_exec_id > ?)) LIMIT 1`),
+      // A stored fill, other than the group's own, made after the group's first fill of the position.
+      // The row value keeps the search a range of executions_by_position (an OR scanned the position).
+      laterThan:
+        p(`SELECT 1 FROM executions WHERE account = ? AND con_id = ? AND (time_ms, base_exec_id) > (?, ?)
+        AND base_exec_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`),
       openTrip: p(`SELECT * FROM round_trips WHERE account = ? AND con_id = ? AND close_time_ms IS NULL`),
       currentTrip: p(`SELECT * FROM round_trips WHERE account = ? AND con_id = ?
         ORDER BY close_time_ms IS NULL DESC, close_time_ms DESC, id DESC LIMIT 1`),
@@ -87,60 +90,112 @@ export class SqliteHistory {
     };
   }
 
-  /** A fill was inserted or replaced (after its row is written). Returns the position's current trip. */
-  fillStored(
-    execution: ExecutionRecord,
-    replaced: boolean,
-    report: CommissionRecord | undefined,
-  ): CurrentTrip {
-    const { account } = execution;
-    const conId = execution.contract.conId;
-    const t = execution.time;
-    const later = this.stmt.later!.get(account, conId, t, t, execution.baseExecId);
-    if (replaced || later) return this.rederive(account, conId);
-    // The common case: the newest fill of its position only changes the open trip.
-    const openRow = this.stmt.openTrip!.get(account, conId) as Row | undefined;
-    const step = stepRoundTrip(openRow && shapeFromRow(openRow), {
-      baseExecId: execution.baseExecId,
-      side: execution.side,
-      shares: toDecimal(execution.shares),
-      time: t,
-    });
+  /**
+   * After a group's fills and reports are written: the round trips of every position it touched,
+   * moved once per position. Fills that all come after the position's stored ones step its open
+   * trip forward; a fill in the past or a correction derives that position again from its fills,
+   * once for the whole group (per fill, a long backfill into one position was quadratic). A
+   * report joining a fill stored earlier moves the trips that fill belongs to. Returns the
+   * current trip of every position touched.
+   */
+  groupStored(group: StoredGroup): CurrentTrip[] {
+    const rederive = new Map<string, Position>();
+    const appends = new Map<string, Position & { fills: ExecutionRecord[] }>();
+    for (const e of group.executions) {
+      const old = group.stored.get(e.baseExecId);
+      const at = position(e.account, e.contract.conId);
+      if (old) {
+        rederive.set(at.key, at);
+        // A correction may even move the fill to another account or contract: both positions change.
+        const from = position(old.account, old.contract.conId);
+        rederive.set(from.key, from);
+      } else {
+        const entry = appends.get(at.key) ?? { ...at, fills: [] };
+        entry.fills.push(e);
+        appends.set(at.key, entry);
+      }
+    }
+    const reports = new Map(group.storedReports);
+    for (const r of group.reports) reports.set(r.baseExecId, r);
+    const totals = new TripTotals(this.stmt);
+    const touched = new Map<string, Position>();
+    for (const entry of appends.values()) {
+      if (rederive.has(entry.key)) continue;
+      const fills = [...entry.fills].sort(compareFills);
+      const first = fills[0]!;
+      const ids = JSON.stringify(fills.map((f) => f.baseExecId));
+      if (this.stmt.laterThan!.get(entry.account, entry.conId, first.time, first.baseExecId, ids)) {
+        rederive.set(entry.key, entry);
+        continue;
+      }
+      touched.set(entry.key, entry);
+      this.append(entry, fills, reports, totals);
+    }
+    const written = new Set(group.executions.map((e) => e.baseExecId));
+    for (const report of group.reports) {
+      const owner = group.stored.get(report.baseExecId);
+      if (written.has(report.baseExecId) || !owner) continue;
+      const at = position(owner.account, owner.contract.conId);
+      if (rederive.has(at.key)) continue;
+      touched.set(at.key, at);
+      const previous = group.storedReports.get(report.baseExecId);
+      for (const part of this.stmt.partsOf!.all(report.baseExecId) as Row[]) {
+        const id = part.round_trip_id as number;
+        const money = part.money === 1;
+        if (previous) totals.add(id, moneyOf(money, contribution(owner, previous)), -1);
+        totals.add(id, moneyOf(money, contribution(owner, report)), +1);
+      }
+    }
+    totals.flush();
+    const trips = [...rederive.values()].map((k) => this.rederive(k.account, k.conId));
+    for (const k of touched.values()) trips.push(this.current(k.account, k.conId));
+    return trips;
+  }
+
+  /** Fills after every stored fill of their position, in time order: its open trip steps forward. */
+  private append(
+    at: Position,
+    fills: ExecutionRecord[],
+    reports: ReadonlyMap<string, CommissionRecord>,
+    totals: TripTotals,
+  ): void {
+    const openRow = this.stmt.openTrip!.get(at.account, at.conId) as Row | undefined;
+    const { trips, parts } = stepRoundTrips(
+      openRow && shapeFromRow(openRow),
+      fills.map((f) => ({
+        baseExecId: f.baseExecId,
+        side: f.side,
+        shares: toDecimal(f.shares),
+        time: f.time,
+      })),
+    );
     const ids = new Map<string, number>();
-    if (openRow) ids.set(openRow.open_key as string, openRow.id as number);
-    if (step.updated) this.saveTrip(account, conId, step.updated);
-    if (step.opened) ids.set(step.opened.openKey, this.saveTrip(account, conId, step.opened));
-    for (const part of step.parts) {
+    for (const trip of trips) ids.set(trip.openKey, this.saveTrip(at.account, at.conId, trip));
+    const byExec = new Map(fills.map((f) => [f.baseExecId, f]));
+    for (const part of parts) {
       const id = ids.get(part.openKey)!;
       this.stmt.insertPart!.run(id, part.baseExecId, part.quantity, part.money ? 1 : 0);
-      if (report) this.addTotals(id, moneyOf(part.money, contribution(execution, report)), +1);
+      const report = reports.get(part.baseExecId);
+      if (report) totals.add(id, moneyOf(part.money, contribution(byExec.get(part.baseExecId)!, report)), +1);
     }
-    return this.current(account, conId);
   }
 
-  /** A commission report was stored; `previous` is the revision it replaced. */
-  reportStored(
-    owner: FillOwner,
-    previous: CommissionRecord | undefined,
-    report: CommissionRecord,
-  ): CurrentTrip | undefined {
-    const parts = this.stmt.partsOf!.all(report.baseExecId) as Row[];
-    if (parts.length === 0) return undefined;
-    for (const part of parts) {
-      const id = part.round_trip_id as number;
-      const money = part.money === 1;
-      if (previous) this.addTotals(id, moneyOf(money, contribution(owner, previous)), -1);
-      this.addTotals(id, moneyOf(money, contribution(owner, report)), +1);
+  /** Daily realized totals moved by a group's credits: each day read and written once. */
+  addDaily(credits: readonly Credit[]): void {
+    const days = new Map<string, { account: string; day: string; totals: MoneyTotals }>();
+    for (const { contribution: c, time, sign } of credits) {
+      const day = utcDay(time!);
+      const key = `${c.account}|${c.currency}|${day}`;
+      let entry = days.get(key);
+      if (!entry) {
+        const row = this.stmt.dailyRow!.get(c.account, c.currency, day) as Row | undefined;
+        entry = { account: c.account, day, totals: row ? totalsFromRow(row) : zero(c.currency) };
+        days.set(key, entry);
+      }
+      entry.totals = addContribution(entry.totals, c, sign);
     }
-    return this.current(owner.account, owner.contract.conId);
-  }
-
-  /** Daily realized totals: a joined fill added (+1) or taken back before a correction (-1). */
-  addDaily(c: LedgerContribution, time: number, sign: 1 | -1): void {
-    const day = utcDay(time);
-    const row = this.stmt.dailyRow!.get(c.account, c.currency, day) as Row | undefined;
-    const next = addContribution(row ? totalsFromRow(row) : zero(c.currency), c, sign);
-    this.stmt.upsertDaily!.run({ ...next, account: c.account, day });
+    for (const { account, day, totals } of days.values())
+      this.stmt.upsertDaily!.run({ ...totals, account, day });
   }
 
   /**
@@ -187,13 +242,15 @@ export class SqliteHistory {
         FROM executions e JOIN contracts c USING (con_id) JOIN commission_reports r USING (base_exec_id)`,
       )
       .all() as Row[];
-    for (const row of joined) {
-      const owner = {
-        account: row.account as string,
-        contract: { conId: row.con_id as number, currency: row.currency as string },
-      };
-      this.addDaily(contribution(owner, reportOf(row)), row.time_ms as number, +1);
-    }
+    this.addDaily(
+      joined.map((row) => {
+        const owner = {
+          account: row.account as string,
+          contract: { conId: row.con_id as number, currency: row.currency as string },
+        };
+        return { contribution: contribution(owner, reportOf(row)), time: row.time_ms as number, sign: 1 };
+      }),
+    );
   }
 
   /** Derives one position's round trips again from its fills, keeping the ids of trips that stay. */
@@ -215,15 +272,17 @@ export class SqliteHistory {
     for (const trip of trips) ids.set(trip.openKey, this.saveTrip(account, conId, trip));
     for (const [key, id] of before) if (!ids.has(key)) this.stmt.deleteTrip!.run(id);
     const byExec = new Map(rows.map((r) => [r.base_exec_id as string, r]));
+    const totals = new TripTotals(this.stmt);
     for (const part of parts) {
       const id = ids.get(part.openKey)!;
       this.stmt.insertPart!.run(id, part.baseExecId, part.quantity, part.money ? 1 : 0);
       const row = byExec.get(part.baseExecId)!;
       if (row.report_exec_id !== null) {
         const owner = { account, contract: { conId, currency: row.currency as string } };
-        this.addTotals(id, moneyOf(part.money, contribution(owner, reportOf(row))), +1);
+        totals.add(id, moneyOf(part.money, contribution(owner, reportOf(row))), +1);
       }
     }
+    totals.flush();
     return this.current(account, conId);
   }
 
@@ -239,14 +298,6 @@ export class SqliteHistory {
       fills: trip.fills,
     }) as Row;
     return row.id as number;
-  }
-
-  private addTotals(id: number, c: LedgerContribution, sign: 1 | -1): void {
-    const row = this.stmt.totalsRow!.get(id, c.currency) as Row | undefined;
-    this.stmt.upsertTotals!.run({
-      id,
-      ...addContribution(row ? totalsFromRow(row) : zero(c.currency), c, sign),
-    });
   }
 
   current(account: string, conId: number): CurrentTrip {
@@ -319,6 +370,52 @@ export class SqliteHistory {
       conId: row.con_id as number,
       trip: this.tripFromRow(row),
     }));
+  }
+}
+
+/** What a fill group wrote, and what the ledger held of its execIds before. */
+export interface StoredGroup {
+  /** The executions written (inserted or replacing a stored version), one per base execId. */
+  executions: ExecutionRecord[];
+  /** The commission reports written. */
+  reports: CommissionRecord[];
+  /** The stored fills of the group's execIds before it, with their times. */
+  stored: ReadonlyMap<string, StoredFill>;
+  storedReports: ReadonlyMap<string, CommissionRecord>;
+}
+
+interface Position {
+  key: string;
+  account: string;
+  conId: number;
+}
+
+const position = (account: string, conId: number): Position => ({
+  key: `${account}|${conId}`,
+  account,
+  conId,
+});
+
+/** Round trip totals moved by several contributions: each (trip, currency) read and written once. */
+class TripTotals {
+  private readonly rows = new Map<string, { id: number; totals: MoneyTotals }>();
+
+  constructor(private readonly stmt: Record<string, Statement>) {}
+
+  add(id: number, c: LedgerContribution, sign: 1 | -1): void {
+    const key = `${id}|${c.currency}`;
+    let entry = this.rows.get(key);
+    if (!entry) {
+      const row = this.stmt.totalsRow!.get(id, c.currency) as Row | undefined;
+      entry = { id, totals: row ? totalsFromRow(row) : zero(c.currency) };
+      this.rows.set(key, entry);
+    }
+    entry.totals = addContribution(entry.totals, c, sign);
+  }
+
+  flush(): void {
+    for (const { id, totals } of this.rows.values()) this.stmt.upsertTotals!.run({ id, ...totals });
+    this.rows.clear();
   }
 }
 

@@ -5,8 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { applyContribution, contribution, decideRevision, ledgerKey } from '../domain/ledger.js';
-import type { FillOwner } from '../domain/ledger.js';
+import { groupExecIds, groupTotalsKeys, planFillGroup } from '../domain/fill-group.js';
+import type { StoredFill } from '../domain/fill-group.js';
+import { ledgerKey } from '../domain/ledger.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -14,7 +15,6 @@ import type {
   CommissionRecord,
   ContractInfo,
   ExecutionRecord,
-  LedgerContribution,
   LedgerTotals,
   PositionPnl,
   PositionRecord,
@@ -39,13 +39,15 @@ import type {
   TradeRow,
 } from './store.js';
 import type { CurrentTrip } from '../domain/round-trips.js';
-import { contractFromRow, nul, opt, storedPositionFromRow, totalsFromRow } from './rows.js';
+import { contractFromRow, nul, opt, reportFromRow, storedPositionFromRow, totalsFromRow } from './rows.js';
 import type { Row } from './rows.js';
 
-function ownerFromRow(row: Row): FillOwner {
+function storedFillFromRow(row: Row): StoredFill {
   return {
+    revision: row.revision as number,
     account: row.account as string,
     contract: { conId: row.con_id as number, currency: row.currency as string },
+    time: row.time_ms as number,
   };
 }
 
@@ -67,6 +69,18 @@ export class SqliteStore implements Store {
   private readonly atomic: <T>(fn: () => T) => T;
   private orderStore: SqliteOrderStore | undefined;
   private readonly history: SqliteHistory;
+  /**
+   * What memory already knows of the rows a fill group touches, so a group reads none of them
+   * again: the ledger totals and execution counts (complete once load() read them all), and the
+   * contract last written per conId. One exporter owns the file (the ledger lock), so nobody else
+   * changes them; any failed or rolled-back transaction forgets them all.
+   */
+  private readonly known = {
+    totals: new Map<string, LedgerTotals>(),
+    counts: new Map<string, number>(),
+    complete: false,
+    contracts: new Map<number, string>(),
+  };
 
   /** Held while the store is open: one exporter per ledger file (none for ':memory:'). */
   private readonly lock?: LedgerLock;
@@ -99,7 +113,14 @@ export class SqliteStore implements Store {
     }
     this.stmt = this.prepare();
     const inTransaction = this.db.transaction((fn: () => unknown) => fn());
-    this.atomic = <T>(fn: () => T): T => inTransaction(fn) as T;
+    this.atomic = <T>(fn: () => T): T => {
+      try {
+        return inTransaction(fn) as T;
+      } catch (error) {
+        this.forget();
+        throw error;
+      }
+    };
     this.history = new SqliteHistory(this.db);
     this.atomic(() => {
       // A ledger older than its round trips (migration 004) derives them once, here.
@@ -127,23 +148,26 @@ export class SqliteStore implements Store {
           OR (excluded.last_trade_date IS NOT NULL AND last_trade_date IS NOT excluded.last_trade_date)
           OR (excluded.strike IS NOT NULL AND strike IS NOT excluded.strike)
           OR (excluded."right" IS NOT NULL AND "right" IS NOT excluded."right")`),
-      execById: p(`SELECT e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
-        JOIN contracts c USING (con_id) WHERE e.base_exec_id = ?`),
+      // A group's stored rows in one statement each: its base execIds as a JSON array.
+      execsByIds:
+        p(`SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
+        JOIN contracts c USING (con_id) WHERE e.base_exec_id IN (SELECT value FROM json_each(?))`),
       upsertExecution:
         p(`INSERT OR REPLACE INTO executions (base_exec_id, exec_id, revision, account, con_id, side,
           shares, price, time_ms, order_id, perm_id, client_id, cum_qty, avg_price, venue, order_ref)
         VALUES (@baseExecId, @execId, @revision, @account, @conId, @side, @shares, @price, @time, @orderId, @permId,
           @clientId, @cumQty, @avgPrice, @exchange, @orderRef)`),
-      reportById: p(`SELECT exec_id, revision, commission, currency, realized_pnl FROM commission_reports
-        WHERE base_exec_id = ?`),
+      reportsByIds: p(`SELECT base_exec_id, exec_id, revision, commission, currency, realized_pnl
+        FROM commission_reports WHERE base_exec_id IN (SELECT value FROM json_each(?))`),
       upsertReport: p(`INSERT OR REPLACE INTO commission_reports (base_exec_id, exec_id, revision, commission,
           currency, realized_pnl) VALUES (@baseExecId, @execId, @revision, @commission, @currency, @realizedPnl)`),
       ledgerRow: p(`SELECT * FROM ledger_totals WHERE account = ? AND con_id = ? AND currency = ?`),
       upsertLedger:
         p(`INSERT OR REPLACE INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
         VALUES (@account, @conId, @currency, @realizedPnl, @commissions, @reports)`),
-      bumpExecutions: p(`INSERT INTO account_executions (account, executions) VALUES (?, 1)
-        ON CONFLICT (account) DO UPDATE SET executions = executions + 1 RETURNING executions`),
+      countRow: p(`SELECT executions FROM account_executions WHERE account = ?`),
+      addExecutions: p(`INSERT INTO account_executions (account, executions) VALUES (?, ?)
+        ON CONFLICT (account) DO UPDATE SET executions = executions + excluded.executions`),
       upsertPosition: p(`INSERT INTO positions (account, con_id, quantity, avg_cost, updated_at)
         VALUES (@account, @conId, @quantity, @avgCost, @updatedAt)
         ON CONFLICT (account, con_id) DO UPDATE SET quantity = excluded.quantity, avg_cost = excluded.avg_cost,
@@ -180,29 +204,55 @@ export class SqliteStore implements Store {
   }
 
   recordFills(events: FillEvent[]): RecordResult[] {
-    return this.atomic(() =>
-      events.map((event) =>
-        event.kind === 'execution'
-          ? this.recordExecution(event.execution)
-          : this.recordCommission(event.report),
-      ),
-    );
+    if (events.length === 0) return [];
+    return this.atomic(() => this.recordGroup(events));
   }
 
   recordExecution(execution: ExecutionRecord): RecordResult {
-    return this.atomic((): RecordResult => {
-      const existing = this.stmt.execById!.get(execution.baseExecId) as Row | undefined;
-      const decision = decideRevision(
-        existing ? { revision: existing.revision as number } : undefined,
-        execution,
-      );
-      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [], roundTrips: [] };
-      this.upsertContract(execution.contract);
-      const report = this.reportFor(execution.baseExecId);
-      const changed = new Map<string, LedgerTotals>();
-      const old = existing && ownerFromRow(existing);
-      if (old && report)
-        this.applyContribution(contribution(old, report), -1, changed, existing.time_ms as number);
+    return this.recordFills([{ kind: 'execution', execution }])[0]!;
+  }
+
+  recordCommission(report: CommissionRecord): RecordResult {
+    return this.recordFills([{ kind: 'commission', report }])[0]!;
+  }
+
+  /**
+   * One group, planned at once (domain/fill-group.ts): its stored fills and reports read in one
+   * statement each, the totals and counts from memory, then one INSERT per fill and per report,
+   * and the totals, counts, daily totals and round trips written once per row the group touched.
+   */
+  private recordGroup(events: FillEvent[]): RecordResult[] {
+    const ids = JSON.stringify(groupExecIds(events));
+    const fills = new Map<string, StoredFill>(
+      (this.stmt.execsByIds!.all(ids) as Row[]).map((row) => [
+        row.base_exec_id as string,
+        storedFillFromRow(row),
+      ]),
+    );
+    const reports = new Map(
+      (this.stmt.reportsByIds!.all(ids) as Row[]).map((row) => [
+        row.base_exec_id as string,
+        reportFromRow(row),
+      ]),
+    );
+    const totals = new Map<string, LedgerTotals>();
+    for (const key of groupTotalsKeys(events, fills, reports)) {
+      const stored = this.storedTotals(key);
+      if (stored) totals.set(ledgerKey(stored), stored);
+    }
+    const counts = new Map<string, number>();
+    for (const e of events) {
+      if (e.kind !== 'execution' || counts.has(e.execution.account)) continue;
+      const count = this.storedCount(e.execution.account);
+      if (count !== undefined) counts.set(e.execution.account, count);
+    }
+    const plan = planFillGroup(events, { fills, reports, totals, executionCounts: counts });
+
+    events.forEach((e, i) => {
+      if (e.kind === 'execution' && plan.results[i]!.decision !== 'ignore')
+        this.upsertContract(e.execution.contract);
+    });
+    for (const execution of plan.executions) {
       this.stmt.upsertExecution!.run({
         ...execution,
         conId: execution.contract.conId,
@@ -214,31 +264,8 @@ export class SqliteStore implements Store {
         exchange: nul(execution.exchange),
         orderRef: nul(execution.orderRef),
       });
-      const executionCounts: RecordResult['executionCounts'] = [];
-      if (decision === 'insert') {
-        const row = this.stmt.bumpExecutions!.get(execution.account) as Row;
-        executionCounts.push({ account: execution.account, executions: row.executions as number });
-      }
-      if (report) this.applyContribution(contribution(execution, report), +1, changed, execution.time);
-      const roundTrips = [this.history.fillStored(execution, decision === 'replace', report)];
-      // A correction may even move the fill to another account or contract: both positions change.
-      if (old && (old.account !== execution.account || old.contract.conId !== execution.contract.conId)) {
-        roundTrips.push(this.history.rederive(old.account, old.contract.conId));
-      }
-      return { decision, ledger: [...changed.values()], executionCounts, roundTrips };
-    });
-  }
-
-  recordCommission(report: CommissionRecord): RecordResult {
-    return this.atomic((): RecordResult => {
-      const existing = this.reportFor(report.baseExecId);
-      const decision = decideRevision(existing, report);
-      if (decision === 'ignore') return { decision, ledger: [], executionCounts: [], roundTrips: [] };
-      const execution = this.stmt.execById!.get(report.baseExecId) as Row | undefined;
-      const changed = new Map<string, LedgerTotals>();
-      const owner = execution ? ownerFromRow(execution) : undefined;
-      const time = execution?.time_ms as number;
-      if (owner && existing) this.applyContribution(contribution(owner, existing), -1, changed, time);
+    }
+    for (const report of plan.reports) {
       this.stmt.upsertReport!.run({
         baseExecId: report.baseExecId,
         execId: report.execId,
@@ -247,44 +274,58 @@ export class SqliteStore implements Store {
         currency: nul(report.currency),
         realizedPnl: nul(report.realizedPnl),
       });
-      const roundTrips = [];
-      if (owner) {
-        this.applyContribution(contribution(owner, report), +1, changed, time);
-        const trip = this.history.reportStored(owner, existing, report);
-        if (trip) roundTrips.push(trip);
-      }
-      return { decision, ledger: [...changed.values()], executionCounts: [], roundTrips };
+    }
+    for (const next of plan.totals) {
+      this.stmt.upsertLedger!.run(next);
+      this.known.totals.set(ledgerKey(next), next);
+    }
+    for (const [account, added] of plan.newExecutions) {
+      this.stmt.addExecutions!.run(account, added);
+      this.known.counts.set(account, (counts.get(account) ?? 0) + added);
+    }
+    this.history.addDaily(plan.credits);
+    const roundTrips = this.history.groupStored({
+      executions: plan.executions,
+      reports: plan.reports,
+      stored: fills,
+      storedReports: reports,
     });
+    const results: RecordResult[] = plan.results.map((r) => ({ ...r, roundTrips: [] }));
+    // The current trips go with the group's last result: memory applies them after the commit.
+    if (roundTrips.length > 0) results.at(-1)!.roundTrips = roundTrips;
+    return results;
   }
 
-  private reportFor(baseExecId: string): CommissionRecord | undefined {
-    const row = this.stmt.reportById!.get(baseExecId) as Row | undefined;
-    if (!row) return undefined;
-    return {
-      execId: row.exec_id as string,
-      baseExecId,
-      revision: row.revision as number,
-      commission: opt(row.commission as string | null),
-      currency: opt(row.currency as string | null),
-      realizedPnl: opt(row.realized_pnl as string | null),
-    };
+  private storedTotals(key: Pick<LedgerTotals, 'account' | 'conId' | 'currency'>): LedgerTotals | undefined {
+    const id = ledgerKey(key);
+    const known = this.known.totals.get(id);
+    if (known || this.known.complete) return known;
+    const row = this.stmt.ledgerRow!.get(key.account, key.conId, key.currency) as Row | undefined;
+    if (row) this.known.totals.set(id, ledgerFromRow(row));
+    return row && ledgerFromRow(row);
   }
 
-  /** Adds a joined fill (made at `time`) to its position's ledger totals and its day's totals. */
-  private applyContribution(
-    c: LedgerContribution,
-    sign: 1 | -1,
-    changed: Map<string, LedgerTotals>,
-    time: number,
-  ): void {
-    this.history.addDaily(c, time, sign);
-    const row = this.stmt.ledgerRow!.get(c.account, c.conId, c.currency) as Row | undefined;
-    const next = applyContribution(row && ledgerFromRow(row), c, sign);
-    this.stmt.upsertLedger!.run(next);
-    changed.set(ledgerKey(next), next);
+  private storedCount(account: string): number | undefined {
+    const known = this.known.counts.get(account);
+    if (known !== undefined || this.known.complete) return known;
+    const row = this.stmt.countRow!.get(account) as Row | undefined;
+    if (row) this.known.counts.set(account, row.executions as number);
+    return row?.executions as number | undefined;
+  }
+
+  /** After a failed or rolled-back transaction memory may hold what the file does not. */
+  private forget(): void {
+    this.known.totals.clear();
+    this.known.counts.clear();
+    this.known.complete = false;
+    this.known.contracts.clear();
   }
 
   private upsertContract(contract: ContractInfo): void {
+    // A backfill repeats a few contracts thousands of times: write each version once.
+    const version = JSON.stringify(contract);
+    if (this.known.contracts.get(contract.conId) === version) return;
+    this.known.contracts.set(contract.conId, version);
     this.stmt.upsertContract!.run({
       ...contract,
       exchange: nul(contract.exchange),
@@ -369,13 +410,22 @@ export class SqliteStore implements Store {
         .all() as Row[]
     ).map(storedPositionFromRow);
     const all = (sql: string) => this.db.prepare(sql).all() as Row[];
+    const ledger = all('SELECT * FROM ledger_totals').map(ledgerFromRow);
+    const executionCounts = all('SELECT account, executions FROM account_executions').map((r) => ({
+      account: r.account as string,
+      executions: r.executions as number,
+    }));
+    // Outside a transaction these are what the file holds: memory knows every row from now on.
+    if (!this.db.inTransaction) {
+      this.forget();
+      for (const t of ledger) this.known.totals.set(ledgerKey(t), t);
+      for (const c of executionCounts) this.known.counts.set(c.account, c.executions);
+      this.known.complete = true;
+    }
     return {
       positions,
-      ledger: all('SELECT * FROM ledger_totals').map(ledgerFromRow),
-      executionCounts: all('SELECT account, executions FROM account_executions').map((r) => ({
-        account: r.account as string,
-        executions: r.executions as number,
-      })),
+      ledger,
+      executionCounts,
       accountValues: all('SELECT * FROM account_values').map((r) => ({
         account: r.account as string,
         tag: r.tag as string,
@@ -481,10 +531,16 @@ export class SqliteStore implements Store {
   }
 
   commit(): void {
-    this.db.exec('COMMIT');
+    try {
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
   }
 
   rollback(): void {
+    this.forget();
     if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
   }
 
