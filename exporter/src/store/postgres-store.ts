@@ -264,18 +264,18 @@ export class PostgresStore implements Store {
     return this.tx(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [FILL_LOCK]);
       const ids = groupExecIds(events);
-      const [fillRows, reportRows] = await Promise.all([
-        client.query(
-          `SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
-           JOIN contracts c USING (con_id) WHERE e.base_exec_id = ANY($1::text[])`,
-          [ids],
-        ),
-        client.query(
-          `SELECT base_exec_id, exec_id, revision, commission::text, currency, realized_pnl::text
-           FROM commission_reports WHERE base_exec_id = ANY($1::text[])`,
-          [ids],
-        ),
-      ]);
+      // One client runs one query at a time: pg would queue a second one anyway, and warns that
+      // overlapping queries on a client stop working in pg 9.
+      const fillRows = await client.query(
+        `SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
+         JOIN contracts c USING (con_id) WHERE e.base_exec_id = ANY($1::text[])`,
+        [ids],
+      );
+      const reportRows = await client.query(
+        `SELECT base_exec_id, exec_id, revision, commission::text, currency, realized_pnl::text
+         FROM commission_reports WHERE base_exec_id = ANY($1::text[])`,
+        [ids],
+      );
       const fills = new Map<string, StoredFill>(
         fillRows.rows.map((row: Row) => [
           row.base_exec_id as string,
@@ -294,17 +294,16 @@ export class PostgresStore implements Store {
       const accounts = [
         ...new Set(events.flatMap((e) => (e.kind === 'execution' ? [e.execution.account] : []))),
       ];
-      const [totalsRows, countRows] = await Promise.all([
-        client.query(
-          `SELECT t.account, t.con_id, t.currency, t.realized_pnl::text, t.commissions::text, t.reports
-           FROM ledger_totals t JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k (account, con_id, currency)
-             USING (account, con_id, currency)`,
-          columns(keys, [(k) => k.account, (k) => k.conId, (k) => k.currency]),
-        ),
-        client.query(`SELECT account, executions FROM account_executions WHERE account = ANY($1::text[])`, [
-          accounts,
-        ]),
-      ]);
+      const totalsRows = await client.query(
+        `SELECT t.account, t.con_id, t.currency, t.realized_pnl::text, t.commissions::text, t.reports
+         FROM ledger_totals t JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k (account, con_id, currency)
+           USING (account, con_id, currency)`,
+        columns(keys, [(k) => k.account, (k) => k.conId, (k) => k.currency]),
+      );
+      const countRows = await client.query(
+        `SELECT account, executions FROM account_executions WHERE account = ANY($1::text[])`,
+        [accounts],
+      );
       const plan = planFillGroup(
         events,
         {
