@@ -225,7 +225,8 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       );
       expect(toGateway?.ports.map((p) => p.port).sort()).toEqual(['api', 'ibc-command']);
       expect(egress.some((r) => r.ports.some((p) => p.port === 53 && p.protocol === 'UDP'))).toBe(true);
-      expect(egress.some((r) => r.ports.some((p) => p.port === 5432))).toBe(true);
+      // The ledger database only where a PostgreSQL component is listed (k8s/postgres.test.ts).
+      expect(egress.some((r) => r.ports.some((p) => p.port === 5432))).toBe(overlay === 'aks');
     });
 
     it('carries every rule of prometheus/rules in the PrometheusRule', () => {
