@@ -313,7 +313,7 @@ describe('the ledger in PostgreSQL, rendered by Compose', () => {
     expect(env.IBKR_DATABASE_URL).toBeUndefined();
     const url = secretAt(exporter, env.IBKR_DATABASE_URL_FILE);
     // The database's first start takes the exporter's role and password from the same secret.
-    expect(secretAt(postgres, postgres.environment?.IBKR_LEDGER_URL_FILE)).toBe(url);
+    expect(secretAt(postgres, postgres.environment?.LEDGER_URL_FILE)).toBe(url);
     expect(secretAt(postgres, postgres.environment?.POSTGRES_PASSWORD_FILE)).toBe('postgres_password');
     expect(model.secrets[url ?? '']?.file).toBe(join(ROOT, 'secrets', url ?? ''));
     // Orders still live in the SQLite file: its volume stays.
@@ -328,7 +328,7 @@ describe('the ledger in PostgreSQL, rendered by Compose', () => {
     expect(byTarget.get('/docker-entrypoint-initdb.d/10-ibkr-ledger.sh')).toBe(
       join(ROOT, 'k8s/compose/postgres-init.sh'),
     );
-    expect(byTarget.get(postgres.environment?.IBKR_READONLY_SQL ?? '')).toBe(
+    expect(byTarget.get(postgres.environment?.LEDGER_READONLY_SQL ?? '')).toBe(
       join(ROOT, 'k8s/components/postgres-cnpg/ledger-readonly.sql'),
     );
     // The image's own user: no root needed, so every capability stays dropped.
@@ -365,7 +365,7 @@ describe('the ledger in PostgreSQL, rendered by Compose', () => {
     expect(sql).toContain(`CREATE ROLE ${ledger?.user} LOGIN`);
     const passwordFile = /^\$__file\{(.+)\}$/.exec(ledger?.secureJsonData.password ?? '')?.[1];
     const secret = secretAt(grafana, passwordFile);
-    expect(secretAt(postgres, postgres.environment?.IBKR_GRAFANA_PASSWORD_FILE)).toBe(secret);
+    expect(secretAt(postgres, postgres.environment?.GRAFANA_LEDGER_PASSWORD_FILE)).toBe(secret);
     // The dashboard reaches it: its `ledger` variable defaults to that uid, and it is provisioned.
     const dashboard = readYaml<{
       templating: { list: Array<{ name: string; current?: { value: string } }> };

@@ -58,9 +58,9 @@ describePostgres('the read-only role of the ledger database', () => {
         PGPASSWORD: cluster.password,
         POSTGRES_USER: 'postgres',
         POSTGRES_DB: 'postgres',
-        IBKR_LEDGER_URL_FILE: urlFile,
-        IBKR_GRAFANA_PASSWORD_FILE: join(dir, 'grafana_ledger_password'),
-        IBKR_READONLY_SQL: READONLY_SQL,
+        LEDGER_URL_FILE: urlFile,
+        GRAFANA_LEDGER_PASSWORD_FILE: join(dir, 'grafana_ledger_password'),
+        LEDGER_READONLY_SQL: READONLY_SQL,
       },
     });
 

@@ -7,24 +7,24 @@
 # role must be `ibkr`, the name ledger-readonly.sql grants for. The password is percent-decoded.
 set -euo pipefail
 
-url=$(head -n 1 "${IBKR_LEDGER_URL_FILE:?must name the file of the exporter database URL}")
+url=$(head -n 1 "${LEDGER_URL_FILE:?must name the file of the exporter database URL}")
 url=${url%$'\r'}
 pattern='^postgres(ql)?://([^:@/]+):([^@/]+)@[^/]+/([^?/]+)(\?.*)?$'
 if [[ ! $url =~ $pattern ]]; then
-  echo "postgres-init: $IBKR_LEDGER_URL_FILE must hold postgres://ibkr:<password>@postgres:5432/<database>" >&2
+  echo "postgres-init: $LEDGER_URL_FILE must hold postgres://ibkr:<password>@postgres:5432/<database>" >&2
   exit 1
 fi
 user=${BASH_REMATCH[2]}
 password=${BASH_REMATCH[3]}
 database=${BASH_REMATCH[4]}
 if [[ $user != ibkr ]]; then
-  echo "postgres-init: the exporter's role in $IBKR_LEDGER_URL_FILE must be ibkr (got $user)" >&2
+  echo "postgres-init: the exporter's role in $LEDGER_URL_FILE must be ibkr (got $user)" >&2
   exit 1
 fi
 decode() { printf '%b' "${1//%/\\x}"; }
 password=$(decode "$password")
 database=$(decode "$database")
-grafana_password=$(head -n 1 "${IBKR_GRAFANA_PASSWORD_FILE:?must name the file of the ibkr_grafana password}")
+grafana_password=$(head -n 1 "${GRAFANA_LEDGER_PASSWORD_FILE:?must name the file of the ibkr_grafana password}")
 grafana_password=${grafana_password%$'\r'}
 
 # Passwords go in as psql variables (:'name' quotes them), never on a command line.
@@ -33,7 +33,7 @@ sql --dbname "${POSTGRES_DB:-postgres}" -v password="$password" -v database="$da
 CREATE ROLE ibkr LOGIN PASSWORD :'password';
 CREATE DATABASE :"database" OWNER ibkr;
 SQL
-sql --dbname "$database" -f "${IBKR_READONLY_SQL:?must name ledger-readonly.sql}"
+sql --dbname "$database" -f "${LEDGER_READONLY_SQL:?must name ledger-readonly.sql}"
 sql --dbname "$database" -v password="$grafana_password" <<'SQL'
 ALTER ROLE ibkr_grafana PASSWORD :'password';
 SQL
