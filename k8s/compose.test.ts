@@ -316,9 +316,10 @@ describe('the ledger in PostgreSQL, rendered by Compose', () => {
     expect(secretAt(postgres, postgres.environment?.LEDGER_URL_FILE)).toBe(url);
     expect(secretAt(postgres, postgres.environment?.POSTGRES_PASSWORD_FILE)).toBe('postgres_password');
     expect(model.secrets[url ?? '']?.file).toBe(join(ROOT, 'secrets', url ?? ''));
-    // Orders still live in the SQLite file: its volume stays.
-    expect(env.IBKR_DB_PATH).toBe('/data/ibkr.db');
-    expect(mounts(exporter).get('/data')).toBe('exporter-data');
+    // Orders too are in the database: no SQLite file, and no volume for one.
+    expect(env.IBKR_DB_PATH).toBeUndefined();
+    expect(mounts(exporter).has('/data')).toBe(false);
+    expect(Object.keys(model.volumes)).not.toContain('exporter-data');
   });
 
   it('keeps the database on a named volume and runs the role script on its first start', () => {

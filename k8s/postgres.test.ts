@@ -60,6 +60,18 @@ const egressTo5432 = (objects: K8sObject[]) =>
   (named<Policy>(objects, 'NetworkPolicy', EXPORTER).spec.egress ?? []).filter((r) =>
     r.ports.some((p) => p.port === 5432),
   );
+/** No IBKR_DB_PATH, no volume but secrets, no claim but the gateway's. */
+function expectNoSqlite(objects: K8sObject[]): void {
+  const { pod, container } = exporterOf(objects);
+  expect(envValue(container, 'IBKR_DB_PATH')).toBeUndefined();
+  expect(
+    container.volumeMounts?.map((m) => m.mountPath).filter((p) => !p.startsWith('/var/run/secrets/')),
+  ).toEqual([]);
+  expect(pod.spec.template.spec.volumes?.filter((v) => v.secret === undefined)).toEqual([]);
+  expect(ofKind(objects, 'PersistentVolumeClaim').map((c) => c.metadata.name)).toEqual([
+    'ib-gateway-settings',
+  ]);
+}
 /** Every problem of the schema checks, as manifests.test.ts runs them on the overlays. */
 const schemaProblems = (objects: K8sObject[]) =>
   objects.flatMap((o) => [
@@ -128,12 +140,13 @@ describe.skipIf(!KUBECTL)('PostgreSQL components, rendered by kustomize', () => 
       expect(envValue(exporterOf(rendered.paper).container, 'IBKR_DATABASE_URL_FILE')).toBeUndefined();
     });
 
-    it('keeps the SQLite volume at IBKR_DB_PATH, where the orders API still keeps its orders', () => {
-      const { pod, container } = exporterOf(rendered.aks);
-      expect(envValue(container, 'IBKR_DB_PATH')).toBe('/data/ibkr.db');
-      const data = container.volumeMounts?.find((m) => m.mountPath === '/data');
-      const volume = pod.spec.template.spec.volumes?.find((v) => v.name === data?.name);
-      expect(volume?.persistentVolumeClaim?.claimName).toBe('ibkr-exporter-data');
+    it('drops the SQLite file, its volume and its claim: the orders are in the database too', () => {
+      expectNoSqlite(rendered.aks);
+      // Which the overlays on SQLite keep.
+      expect(envValue(exporterOf(rendered.paper).container, 'IBKR_DB_PATH')).toBe('/data/ibkr.db');
+      expect(ofKind(rendered.paper, 'PersistentVolumeClaim').map((c) => c.metadata.name)).toContain(
+        'ibkr-exporter-data',
+      );
     });
   });
 
@@ -188,8 +201,7 @@ describe.skipIf(!KUBECTL)('PostgreSQL components, rendered by kustomize', () => 
         key: 'uri',
         mode: 0o400,
       });
-      // The SQLite volume stays for the orders.
-      expect(envValue(exporterOf(rendered.cnpg).container, 'IBKR_DB_PATH')).toBe('/data/ibkr.db');
+      expectNoSqlite(rendered.cnpg);
     });
 
     it("lets the exporter reach the Cluster's instances on 5432 and nothing else there", () => {
