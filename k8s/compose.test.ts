@@ -1,13 +1,15 @@
 // docker-compose.yml: rendered by a real Compose implementation (`docker compose` when the plugin
 // is installed, Debian's docker-compose 1.29 otherwise; .ci/run installs it) for each gateway
 // profile, and the wiring a schema check would not see: mounts of the observability files, the
-// shared restart flag, ports, secrets, health checks and the swap of gateway images.
+// shared restart flag, ports, secrets, health checks, the swap of gateway images, and the ledger in
+// PostgreSQL with Grafana's read-only datasource on it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { pinnedTag } from '../exporter/test/support/dockerfile.js';
+import { POSTGRES_TYPE, PROVISIONED_LEDGER_UID } from '../grafana/src/sql.js';
 import { hasCommand } from '../exporter/test/support/kustomize.js';
 import { ROOT } from './scripts/manifests.js';
 
@@ -18,7 +20,8 @@ interface ComposeService {
   environment?: Record<string, string>;
   volumes?: Array<string | { source: string; target: string }>;
   ports?: string[];
-  secrets?: string[];
+  /** Names in the file; `{ source }` objects as docker-compose 1.29 renders them. */
+  secrets?: Array<string | { source: string }>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   networks?: Record<string, { aliases?: string[] } | null>;
@@ -51,10 +54,18 @@ const mounts = (s: ComposeService) =>
     ),
   );
 const readYaml = <T>(path: string): T => parse(readFileSync(join(ROOT, path), 'utf8')) as T;
+const secretsOf = (s: ComposeService) =>
+  (s.secrets ?? []).map((secret) => (typeof secret === 'string' ? secret : secret.source));
+/** The secret a `…_FILE` path names, /run/secrets/<name>, checked to be one the service has. */
+const secretAt = (s: ComposeService, path: string | undefined) => {
+  const name = /^\/run\/secrets\/(\w+)$/.exec(path ?? '')?.[1];
+  expect(secretsOf(s)).toContain(name);
+  return name;
+};
 
 const PROFILES = ['gateway', 'gnzsnz'] as const;
 type Profile = (typeof PROFILES)[number];
-const SHARED = ['alertmanager', 'exporter', 'grafana', 'prometheus'];
+const SHARED = ['alertmanager', 'exporter', 'grafana', 'postgres', 'prometheus'];
 const GATEWAYS: Record<Profile, string[]> = {
   gateway: ['ib-gateway', 'ib-gateway-vnc'],
   gnzsnz: ['ib-gateway-gnzsnz', 'ib-gateway-gnzsnz-command'],
@@ -177,7 +188,9 @@ describe('docker-compose.yml', () => {
     );
     for (const [name, s] of Object.entries(compose.services)) {
       expect(`${name}: ${s.healthcheck?.test[0]}`).toBe(`${name}: CMD`);
-      expect(`${name}: ${pinnedTag(s.image ?? '')}`).toMatch(new RegExp(`^${name}: v?\\d+\\.\\d+\\.\\d+`));
+      // PostgreSQL numbers its releases major.minor.
+      const version = name === 'postgres' ? '\\d+\\.\\d+' : 'v?\\d+\\.\\d+\\.\\d+';
+      expect(`${name}: ${pinnedTag(s.image ?? '')}`).toMatch(new RegExp(`^${name}: ${version}`));
       expect(s.cap_drop).toEqual(['ALL']);
       expect(s.security_opt).toEqual(['no-new-privileges:true']);
     }
@@ -191,6 +204,8 @@ describe('docker-compose.yml', () => {
     expect(ports.length).toBeGreaterThan(0);
     for (const port of ports) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
     expect(service('ib-gateway').ports).toBeUndefined();
+    // The database is reached on the compose network only.
+    expect(service('postgres').ports).toBeUndefined();
   });
 
   it('mounts files that exist, and declares every named volume and secret', () => {
@@ -199,7 +214,7 @@ describe('docker-compose.yml', () => {
         if (source.startsWith('./')) expect(existsSync(join(ROOT, source))).toBe(true);
         else expect(Object.keys(compose.volumes)).toContain(source);
       }
-      for (const secret of s.secrets ?? []) expect(Object.keys(compose.secrets)).toContain(secret);
+      for (const secret of secretsOf(s)) expect(Object.keys(compose.secrets)).toContain(secret);
     }
     for (const secret of Object.values(compose.secrets)) expect(secret.file).toMatch(/^\.\/secrets\/\w+$/);
     // The secrets directory exists and keeps its contents out of git.
@@ -277,5 +292,87 @@ describe('docker-compose.yml', () => {
     expect(service('grafana').environment?.GF_SECURITY_ADMIN_PASSWORD__FILE).toBe(
       '/run/secrets/grafana_admin_password',
     );
+  });
+});
+
+describe('the ledger in PostgreSQL, rendered by Compose', () => {
+  let model: Compose;
+  beforeAll(() => {
+    model = render('gateway');
+  });
+
+  it('starts the exporter once the postgres service is healthy, on a URL from a secret', () => {
+    const exporter = service('exporter', model);
+    const postgres = service('postgres', model);
+    expect(exporter.depends_on?.postgres).toEqual({ condition: 'service_healthy' });
+    // Healthy only once the real server listens on TCP, not the image's first-start server.
+    expect(postgres.healthcheck?.test.slice(0, 3)).toEqual(['CMD', 'pg_isready', '--host=127.0.0.1']);
+    expect(postgres.image).toMatch(/^postgres:1[56]\.\d+(-\w+)?$/);
+    const env = exporter.environment ?? {};
+    // The URL is a secret file, never an environment value.
+    expect(env.IBKR_DATABASE_URL).toBeUndefined();
+    const url = secretAt(exporter, env.IBKR_DATABASE_URL_FILE);
+    // The database's first start takes the exporter's role and password from the same secret.
+    expect(secretAt(postgres, postgres.environment?.LEDGER_URL_FILE)).toBe(url);
+    expect(secretAt(postgres, postgres.environment?.POSTGRES_PASSWORD_FILE)).toBe('postgres_password');
+    expect(model.secrets[url ?? '']?.file).toBe(join(ROOT, 'secrets', url ?? ''));
+    // Orders too are in the database: no SQLite file, and no volume for one.
+    expect(env.IBKR_DB_PATH).toBeUndefined();
+    expect(mounts(exporter).has('/data')).toBe(false);
+    expect(Object.keys(model.volumes)).not.toContain('exporter-data');
+  });
+
+  it('keeps the database on a named volume and runs the role script on its first start', () => {
+    const postgres = service('postgres', model);
+    const byTarget = mounts(postgres);
+    expect(Object.keys(model.volumes)).toContain(byTarget.get('/var/lib/postgresql/data'));
+    expect(byTarget.get('/docker-entrypoint-initdb.d/10-ibkr-ledger.sh')).toBe(
+      join(ROOT, 'k8s/compose/postgres-init.sh'),
+    );
+    expect(byTarget.get(postgres.environment?.LEDGER_READONLY_SQL ?? '')).toBe(
+      join(ROOT, 'k8s/components/postgres-cnpg/ledger-readonly.sql'),
+    );
+    // The image's own user: no root needed, so every capability stays dropped.
+    expect(postgres.user).toBe('999:999');
+    expect(postgres.cap_drop).toEqual(['ALL']);
+  });
+
+  it('provisions Grafana with the ledger datasource on the read-only role, as Trades & history expects', () => {
+    const grafana = service('grafana', model);
+    const postgres = service('postgres', model);
+    const provisioning = mounts(grafana).get('/etc/grafana/provisioning');
+    expect(provisioning).toBe(join(ROOT, 'grafana/provisioning'));
+    const file = join(provisioning ?? '', 'datasources', 'ledger.yaml');
+    expect(existsSync(file)).toBe(true);
+    const { datasources } = parse(readFileSync(file, 'utf8')) as {
+      datasources: Array<{
+        uid: string;
+        type: string;
+        url: string;
+        user: string;
+        jsonData: { database: string; sslmode: string };
+        secureJsonData: { password: string };
+      }>;
+    };
+    expect(datasources).toHaveLength(1);
+    const ledger = datasources[0];
+    expect(ledger?.uid).toBe(PROVISIONED_LEDGER_UID);
+    expect(ledger?.type).toBe(POSTGRES_TYPE);
+    expect(ledger?.url).toBe('postgres:5432');
+    expect(ledger?.jsonData.database).toBe('ibkr');
+    // The role ledger-readonly.sql makes, with the password of the secret postgres-init.sh sets.
+    expect(ledger?.user).toBe('ibkr_grafana');
+    const sql = readFileSync(join(ROOT, 'k8s/components/postgres-cnpg/ledger-readonly.sql'), 'utf8');
+    expect(sql).toContain(`CREATE ROLE ${ledger?.user} LOGIN`);
+    const passwordFile = /^\$__file\{(.+)\}$/.exec(ledger?.secureJsonData.password ?? '')?.[1];
+    const secret = secretAt(grafana, passwordFile);
+    expect(secretAt(postgres, postgres.environment?.GRAFANA_LEDGER_PASSWORD_FILE)).toBe(secret);
+    // The dashboard reaches it: its `ledger` variable defaults to that uid, and it is provisioned.
+    const dashboard = readYaml<{
+      templating: { list: Array<{ name: string; current?: { value: string } }> };
+    }>('grafana/dashboards/ibkr-trades.json');
+    expect(dashboard.templating.list.find((v) => v.name === 'ledger')?.current?.value).toBe(ledger?.uid);
+    expect(mounts(grafana).get('/var/lib/grafana/dashboards/ibkr')).toBe(join(ROOT, 'grafana/dashboards'));
+    expect(grafana.depends_on?.postgres).toEqual({ condition: 'service_healthy' });
   });
 });

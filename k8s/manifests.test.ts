@@ -78,7 +78,6 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
         'Service/ibkr-exporter',
         'Service/ib-gateway',
         'Service/ib-gateway-command',
-        'PersistentVolumeClaim/ibkr-exporter-data',
         'PersistentVolumeClaim/ib-gateway-settings',
         'ServiceAccount/ibkr-exporter',
         'Role/ibkr-exporter-gateway-restart',
@@ -225,7 +224,8 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       );
       expect(toGateway?.ports.map((p) => p.port).sort()).toEqual(['api', 'ibc-command']);
       expect(egress.some((r) => r.ports.some((p) => p.port === 53 && p.protocol === 'UDP'))).toBe(true);
-      expect(egress.some((r) => r.ports.some((p) => p.port === 5432))).toBe(true);
+      // The ledger database only where a PostgreSQL component is listed (k8s/postgres.test.ts).
+      expect(egress.some((r) => r.ports.some((p) => p.port === 5432))).toBe(overlay === 'aks');
     });
 
     it('carries every rule of prometheus/rules in the PrometheusRule', () => {
@@ -340,14 +340,23 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       expect(envValue(c, 'IBKR_HTTP_PORT')).toBe(
         String(c.ports?.find((p) => p.name === 'http')?.containerPort),
       );
-      // The ledger is on the volume; nothing else is writable (compiled JavaScript needs no /tmp).
+      // The SQLite ledger is on the volume; nothing else is writable (compiled JavaScript needs no
+      // /tmp). On PostgreSQL (aks) nothing at all is (k8s/postgres.test.ts).
       const mounts = new Map(c.volumeMounts?.map((m) => [m.mountPath, m.name]));
+      const writable = [...mounts.keys()].filter((path) => !path.startsWith('/var/run/secrets/'));
+      if (overlay === 'aks') {
+        expect(writable).toEqual([]);
+        return;
+      }
       expect(envValue(c, 'IBKR_DB_PATH')).toBe('/data/ibkr.db');
       const volumes = exporter(overlay).spec.template.spec.volumes ?? [];
       expect(volumes.find((v) => v.name === mounts.get('/data'))?.persistentVolumeClaim?.claimName).toBe(
         'ibkr-exporter-data',
       );
-      expect([...mounts.keys()].filter((path) => !path.startsWith('/var/run/secrets/'))).toEqual(['/data']);
+      expect(ofKind(objects(overlay), 'PersistentVolumeClaim').map((o) => o.metadata.name)).toContain(
+        'ibkr-exporter-data',
+      );
+      expect(writable).toEqual(['/data']);
     });
 
     it('probes the gateway with the API handshake inside the container and never kills it for its login', () => {
@@ -473,7 +482,10 @@ describe.skipIf(!KUBECTL)('kustomize overlays', () => {
       objects('aks'),
       'PersistentVolumeClaim',
     );
-    expect(claims.map((c) => c.spec.storageClassName)).toEqual(['managed-csi', 'managed-csi']);
+    // The gateway's settings only: the ledger is in PostgreSQL there.
+    expect(claims.map((c) => `${c.metadata.name}: ${c.spec.storageClassName}`)).toEqual([
+      'ib-gateway-settings: managed-csi',
+    ]);
     for (const d of ofKind<Deployment>(objects('aks'), 'Deployment')) {
       expect(d.spec.template.spec.nodeSelector?.['kubernetes.io/os']).toBe('linux');
     }
