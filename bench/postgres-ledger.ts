@@ -45,11 +45,11 @@ export async function buildPostgresLedger(
       SELECT '0000a1b2.' || lpad(to_hex(i), 8, '0') || '.01', '0000a1b2.' || lpad(to_hex(i), 8, '0') || '.01.01', 1,
         'DU000000' || ((i % ${positions}) % ${accounts} + 1), ${FIRST_CON_ID} + i % ${positions},
         CASE i % 2 WHEN 0 THEN 'buy' ELSE 'sell' END, 10, 100, ${now - executions * 60_000}::bigint + i * 60000
-      FROM generate_series(0, ${executions - 1}) i`);
+      FROM generate_series(0::bigint, ${executions - 1}) i`);
     await client.query(`INSERT INTO commission_reports (base_exec_id, exec_id, revision, commission, currency,
         realized_pnl)
       SELECT '0000a1b2.' || lpad(to_hex(i), 8, '0') || '.01', '0000a1b2.' || lpad(to_hex(i), 8, '0') || '.01.01', 1,
-        1.25, 'USD', CASE i % 2 WHEN 0 THEN NULL ELSE 2.5 END FROM generate_series(0, ${executions - 1}) i`);
+        1.25, 'USD', CASE i % 2 WHEN 0 THEN NULL ELSE 2.5 END FROM generate_series(0::bigint, ${executions - 1}) i`);
     if (executions === 0) {
       await client.query(`INSERT INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
         SELECT account, con_id, 'USD', 125.00, 125.00, 100 FROM positions`);
