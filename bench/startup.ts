@@ -11,7 +11,7 @@ import { copyFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SqliteStore } from '../exporter/src/store/sqlite-store.js';
 import { buildLedgerDb } from './fixtures.js';
-import { tempDir } from '../exporter/test/support/env.js';
+import { exporterEnv, tempDir } from '../exporter/test/support/env.js';
 import { getText, matching, parseMetrics, sumOf } from './scrape-client.js';
 import { row, summarize } from './stats.js';
 import type { Row } from './stats.js';
@@ -95,7 +95,7 @@ async function startCompiled(dbPath: string, expect: { executions: number; posit
 /** Process spawn until /metrics shows `expect` restored, with a gateway naming the accounts. */
 async function startWithGateway(
   simPort: number,
-  ledger: Record<string, string>,
+  ledger: { dbPath: string; extra?: Record<string, string> },
   expect: { executions: number; positions: number },
 ): Promise<ProcessStart> {
   const restored = (text: string) => {
@@ -107,14 +107,8 @@ async function startWithGateway(
   };
   return timeProcessStart(
     EXPORTER,
-    {
-      IBKR_HOST: '127.0.0.1',
-      IBKR_PORT: String(simPort),
-      IBKR_HTTP_HOST: '127.0.0.1',
-      IBKR_HTTP_PORT: '0',
-      IBKR_LOG_LEVEL: 'info',
-      ...ledger,
-    },
+    // Logging at info: timeProcessStart reads the URL from the "exporter listening" line.
+    exporterEnv(simPort, ledger.dbPath, { IBKR_LOG_LEVEL: 'info', ...ledger.extra }),
     120_000,
     restored,
   );
@@ -152,11 +146,11 @@ export async function startupBench(options: StartupOptions): Promise<Row[]> {
     // the rows time a restart, what a rescheduled pod does.
     const gatewayDb = dir.file('gateway.db');
     copyFileSync(fullDb, gatewayDb);
-    const sqliteLedger = { IBKR_DB_PATH: gatewayDb };
+    const sqliteLedger = { dbPath: gatewayDb };
     const postgresLedger =
       databaseUrl === undefined
         ? undefined
-        : { IBKR_DB_PATH: dir.file('unused.db'), IBKR_DATABASE_URL: databaseUrl };
+        : { dbPath: dir.file('unused.db'), extra: { IBKR_DATABASE_URL: databaseUrl } };
     await startWithGateway(sim.port, sqliteLedger, options);
     if (postgresLedger) await startWithGateway(sim.port, postgresLedger, options);
     // Alternate, so machine load and the page cache treat all three alike.
