@@ -9,7 +9,7 @@ import type { Scenario, ScenarioInput } from '../exporter/src/sim/scenario.js';
 import { SqliteStore } from '../exporter/src/store/sqlite-store.js';
 
 export const ACCOUNTS = ['DU0000001', 'DU0000002', 'DU0000003'];
-const FIRST_CON_ID = 100_001;
+export const FIRST_CON_ID = 100_001;
 
 /** Position j: account j mod 3, its own contract; every tenth contract is quoted in EUR. */
 export function contractOf(j: number): ContractInfo {
@@ -24,7 +24,7 @@ export function contractOf(j: number): ContractInfo {
 
 export const accountOf = (j: number): string => ACCOUNTS[j % ACCOUNTS.length]!;
 
-const SUMMARY = Object.fromEntries(ACCOUNT_SUMMARY_TAGS.map((tag, i) => [tag, 1_000_000 + i * 1000]));
+export const SUMMARY = Object.fromEntries(ACCOUNT_SUMMARY_TAGS.map((tag, i) => [tag, 1_000_000 + i * 1000]));
 
 /** IB-style execId: the part before the last dot is the fill, the suffix its revision. */
 export const execIdOf = (k: number, prefix = '0000a1b2'): string =>

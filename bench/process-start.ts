@@ -39,6 +39,7 @@ export async function timeProcessStart(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
+  ready?: (metrics: string) => boolean,
 ): Promise<ProcessStart> {
   const spawned = performance.now();
   const child = spawn(process.execPath, args, {
@@ -61,7 +62,13 @@ export async function timeProcessStart(
       });
       void exited.then(() => reject(new Error(`exited before listening:\n${out}`)));
     });
-    const metrics = await getText(`${url}/metrics`);
+    // Without `ready`, the first answer; with it, the first that shows what the caller waits for.
+    let metrics = await getText(`${url}/metrics`);
+    while (ready !== undefined && !ready(metrics)) {
+      if (performance.now() - spawned > timeoutMs) throw new Error(`not ready within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      metrics = await getText(`${url}/metrics`);
+    }
     const startMs = performance.now() - spawned;
     return { startMs, rssMb: rssOf(child.pid!), metrics };
   } finally {
