@@ -45,6 +45,15 @@ export function contribution(execution: FillOwner, report: CommissionRecord): Le
   };
 }
 
+/**
+ * What a fill's part in a round trip adds to that trip. The opening part of a flipping fill joins
+ * its report with nothing of its money (that went to the trip the fill closed), so the new trip's
+ * realized PnL is known to be 0, not unknown.
+ */
+export function tripContribution(money: boolean, c: LedgerContribution): LedgerContribution {
+  return money ? c : { ...c, commission: '0', realizedPnl: undefined };
+}
+
 /** The identity of a ledger row: one position in one report currency. */
 export function ledgerKey(row: Pick<LedgerTotals, 'account' | 'conId' | 'currency'>): string {
   return `${row.account}|${row.conId}|${row.currency}`;

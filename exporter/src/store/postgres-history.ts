@@ -3,13 +3,13 @@
 // fill group re-derives each position it touched from that position's stored fills, in a few
 // statements for the whole group, inside the group's transaction.
 import type pg from 'pg';
-import { addContribution, contribution } from '../domain/ledger.js';
+import { addContribution, contribution, tripContribution } from '../domain/ledger.js';
 import { addSigned, toDecimal } from '../domain/money.js';
 import type { Credit, StoredFill } from '../domain/fill-group.js';
 import { carriedQuantity, compareFills, deriveRoundTrips, stepRoundTrips } from '../domain/round-trips.js';
 import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
 import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
-import { contractFromRow, opt, tripFillFromRow } from './rows.js';
+import { contractFromRow, joinedReportFromRow, opt, tripFillFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
 
@@ -26,21 +26,19 @@ const zero = (currency: string): MoneyTotals => ({
   commissions: '0',
   reports: 0,
 });
-const moneyOf = (money: boolean, c: LedgerContribution): LedgerContribution =>
-  money ? c : { ...c, commission: '0', realizedPnl: undefined };
 const keyOf = (k: PositionKey) => `${k.account}|${k.conId}`;
-const utcDayStart = (ms: number) => ms - (((ms % 86_400_000) + 86_400_000) % 86_400_000);
-
-function reportOf(row: Row): CommissionRecord {
-  return {
-    execId: row.report_exec_id as string,
-    baseExecId: row.base_exec_id as string,
-    revision: row.report_revision as number,
-    commission: opt(row.commission as string | null),
-    currency: opt(row.report_currency as string | null),
-    realizedPnl: opt(row.realized_pnl as string | null),
-  };
+/** Rows with account and con_id columns, by position, in their order. */
+function groupByPosition(rows: Row[]): Map<string, Row[]> {
+  const byPosition = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = keyOf({ account: row.account as string, conId: row.con_id as number });
+    const group = byPosition.get(key);
+    if (group) group.push(row);
+    else byPosition.set(key, [row]);
+  }
+  return byPosition;
 }
+const utcDayStart = (ms: number) => ms - (((ms % 86_400_000) + 86_400_000) % 86_400_000);
 
 function tripFromRow(row: Row): RoundTrip {
   return {
@@ -162,8 +160,9 @@ export class PostgresHistory {
       for (const part of parts.rows as Row[]) {
         const { report, owner, previous } = byExec.get(part.base_exec_id as string)!;
         const money = part.money === 1;
-        if (previous) add(part.round_trip_id as number, moneyOf(money, contribution(owner, previous)), -1);
-        add(part.round_trip_id as number, moneyOf(money, contribution(owner, report)), +1);
+        if (previous)
+          add(part.round_trip_id as number, tripContribution(money, contribution(owner, previous)), -1);
+        add(part.round_trip_id as number, tripContribution(money, contribution(owner, report)), +1);
       }
     }
     if (deltas.size > 0) {
@@ -270,7 +269,7 @@ export class PostgresHistory {
       if (!report) continue;
       add(
         ids.get(`${p.account}|${p.conId}|${p.openKey}`)!,
-        moneyOf(p.money, contribution(fills.get(p.baseExecId)!, report)),
+        tripContribution(p.money, contribution(fills.get(p.baseExecId)!, report)),
         +1,
       );
     }
@@ -361,13 +360,7 @@ export class PostgresHistory {
          JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
       unnestPositions(keys),
     );
-    const byPosition = new Map<string, Row[]>();
-    for (const row of fills.rows as Row[]) {
-      const key = keyOf({ account: row.account as string, conId: row.con_id as number });
-      const rows = byPosition.get(key);
-      if (rows) rows.push(row);
-      else byPosition.set(key, [row]);
-    }
+    const byPosition = groupByPosition(fills.rows as Row[]);
     const carry = new Map(
       (carries.rows as Row[]).map((r) => [
         keyOf({ account: r.account as string, conId: r.con_id as number }),
@@ -397,7 +390,7 @@ export class PostgresHistory {
         const row = byExec.get(part.baseExecId)!;
         if (row.report_exec_id === null) continue;
         const owner = { account: k.account, contract: { conId: k.conId, currency: row.currency as string } };
-        const c = moneyOf(part.money, contribution(owner, reportOf(row)));
+        const c = tripContribution(part.money, contribution(owner, joinedReportFromRow(row)));
         const key = `${keyOf(k)}|${part.openKey}|${c.currency}`;
         totals.set(key, addContribution(totals.get(key) ?? zero(c.currency), c, +1));
       }
@@ -500,13 +493,7 @@ export class PostgresHistory {
        JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) USING (account, con_id)`,
       unnestPositions(fresh),
     );
-    const byPosition = new Map<string, Row[]>();
-    for (const row of fills.rows as Row[]) {
-      const key = keyOf({ account: row.account as string, conId: row.con_id as number });
-      const rows = byPosition.get(key);
-      if (rows) rows.push(row);
-      else byPosition.set(key, [row]);
-    }
+    const byPosition = groupByPosition(fills.rows as Row[]);
     const carried = fresh.map((p) => ({
       ...p,
       carried: carriedQuantity(

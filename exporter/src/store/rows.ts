@@ -83,3 +83,15 @@ export const reportFromRow = (row: Row): CommissionRecord => ({
   currency: opt(row.currency as string | null),
   realizedPnl: opt(row.realized_pnl as string | null),
 });
+
+/** The commission report joined to an execution row (its columns named report_*). */
+export function joinedReportFromRow(row: Row): CommissionRecord {
+  return {
+    execId: row.report_exec_id as string,
+    baseExecId: row.base_exec_id as string,
+    revision: row.report_revision as number,
+    commission: opt(row.commission as string | null),
+    currency: opt(row.report_currency as string | null),
+    realizedPnl: opt(row.realized_pnl as string | null),
+  };
+}

@@ -2,13 +2,13 @@
 // transactions that record fills and commission reports (the SqliteStore calls in here), so that
 // neither a request nor start-up rescans the fills. The rules are domain/round-trips.ts.
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { addContribution, contribution } from '../domain/ledger.js';
+import { addContribution, contribution, tripContribution } from '../domain/ledger.js';
 import type { Credit, StoredFill } from '../domain/fill-group.js';
 import { toDecimal } from '../domain/money.js';
 import { carriedQuantity, compareFills, deriveRoundTrips, stepRoundTrips } from '../domain/round-trips.js';
 import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
 import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
-import { contractFromRow, nul, opt, totalsFromRow, tripFillFromRow } from './rows.js';
+import { contractFromRow, joinedReportFromRow, nul, opt, totalsFromRow, tripFillFromRow } from './rows.js';
 import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
 import type { Row } from './rows.js';
 
@@ -142,8 +142,8 @@ export class SqliteHistory {
       for (const part of this.stmt.partsOf!.all(report.baseExecId) as Row[]) {
         const id = part.round_trip_id as number;
         const money = part.money === 1;
-        if (previous) totals.add(id, moneyOf(money, contribution(owner, previous)), -1);
-        totals.add(id, moneyOf(money, contribution(owner, report)), +1);
+        if (previous) totals.add(id, tripContribution(money, contribution(owner, previous)), -1);
+        totals.add(id, tripContribution(money, contribution(owner, report)), +1);
       }
     }
     totals.flush();
@@ -176,7 +176,8 @@ export class SqliteHistory {
       const id = ids.get(part.openKey)!;
       this.stmt.insertPart!.run(id, part.baseExecId, part.quantity, part.money ? 1 : 0);
       const report = reports.get(part.baseExecId);
-      if (report) totals.add(id, moneyOf(part.money, contribution(byExec.get(part.baseExecId)!, report)), +1);
+      if (report)
+        totals.add(id, tripContribution(part.money, contribution(byExec.get(part.baseExecId)!, report)), +1);
     }
   }
 
@@ -248,7 +249,11 @@ export class SqliteHistory {
           account: row.account as string,
           contract: { conId: row.con_id as number, currency: row.currency as string },
         };
-        return { contribution: contribution(owner, reportOf(row)), time: row.time_ms as number, sign: 1 };
+        return {
+          contribution: contribution(owner, joinedReportFromRow(row)),
+          time: row.time_ms as number,
+          sign: 1,
+        };
       }),
     );
   }
@@ -279,7 +284,7 @@ export class SqliteHistory {
       const row = byExec.get(part.baseExecId)!;
       if (row.report_exec_id !== null) {
         const owner = { account, contract: { conId, currency: row.currency as string } };
-        totals.add(id, moneyOf(part.money, contribution(owner, reportOf(row))), +1);
+        totals.add(id, tripContribution(part.money, contribution(owner, joinedReportFromRow(row))), +1);
       }
     }
     totals.flush();
@@ -417,22 +422,4 @@ class TripTotals {
     for (const { id, totals } of this.rows.values()) this.stmt.upsertTotals!.run({ id, ...totals });
     this.rows.clear();
   }
-}
-
-/**
- * The opening part of a flipping fill joins its report with nothing of its money (that went to the
- * trip the fill closed), so the new trip's realized PnL is known to be 0, not unknown.
- */
-const moneyOf = (money: boolean, c: LedgerContribution): LedgerContribution =>
-  money ? c : { ...c, commission: '0', realizedPnl: undefined };
-
-function reportOf(row: Row): CommissionRecord {
-  return {
-    execId: row.report_exec_id as string,
-    baseExecId: row.base_exec_id as string,
-    revision: row.report_revision as number,
-    commission: opt(row.commission as string | null),
-    currency: opt(row.report_currency as string | null),
-    realizedPnl: opt(row.realized_pnl as string | null),
-  };
 }
