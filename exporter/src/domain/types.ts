@@ -4,6 +4,15 @@
 
 export type Side = 'buy' | 'sell';
 
+/**
+ * Where a fill and its realized PnL come from: the TWS API (execDetails and commissionReport;
+ * IB's average-cost basis) or an imported Flex statement (`fifoPnlRealized`, FIFO by tax lot).
+ * The two bases are never converted into each other. Absent means `api` (ledgers before Flex).
+ */
+export type PnlSource = 'api' | 'flex';
+/** The basis of a sum of realized PnL: every fill from one source, or from both. */
+export type RealizedBasis = PnlSource | 'mixed';
+
 /** Money as an exact decimal string (e.g. "-12.35"); sums are done with big.js, never with floats. */
 export type Decimal = string;
 
@@ -45,6 +54,10 @@ export interface ExecutionRecord {
   avgPrice?: number;
   exchange?: string;
   orderRef?: string;
+  /** Where the ledger learned of the fill; absent means `api`. The API's version wins. */
+  source?: PnlSource;
+  /** IB's trade id (Flex `tradeID`): what a Flex cancellation or correction refers to. */
+  tradeId?: string;
 }
 
 export interface CommissionRecord {
@@ -55,6 +68,8 @@ export interface CommissionRecord {
   currency?: string;
   /** IB's realized PnL for a closing fill, net of commission; undefined on opening fills. */
   realizedPnl?: Decimal;
+  /** `api` (average cost) or `flex` (FIFO); absent means `api`. */
+  source?: PnlSource;
 }
 
 export interface PositionRecord {
@@ -99,6 +114,8 @@ export interface LedgerContribution {
   commission: Decimal;
   /** undefined for opening fills: they add nothing to realized PnL. */
   realizedPnl?: Decimal;
+  /** The basis of realizedPnl; absent means `api`. */
+  source?: PnlSource;
 }
 
 /** Sums of joined fills in one report currency. */
@@ -108,6 +125,8 @@ export interface MoneyTotals {
   commissions: Decimal;
   /** Commission reports joined so far; 0 means the realized PnL is not known, not that it is 0. */
   reports: number;
+  /** How many of `reports` came from a Flex statement (domain/basis.ts); absent means 0. */
+  flexReports?: number;
 }
 
 /** Running totals of one position's joined fills in one report currency. */

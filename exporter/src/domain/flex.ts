@@ -1,0 +1,61 @@
+// What a Flex statement brings to the ledger, once parsed (flex/) and planned: fills with their
+// commission and FIFO realized PnL, and cancellations of trades reported earlier. Pure types shared
+// by the parser, the stores (importFlex) and the Flex Web Service schedule, so each can be built
+// and tested on its own. Every record keeps the statement line it came from, for error messages.
+import type { CommissionRecord, ExecutionRecord } from './types.js';
+
+/** One trade of the statement as a ledger fill; both records carry source `flex`. */
+export interface FlexFill {
+  /** 1-based line of the <Trade> element in the statement. */
+  line: number;
+  execution: ExecutionRecord;
+  report: CommissionRecord;
+}
+
+/** A trade the statement reports as cancelled (IB code `Ca`): the ledger forgets the fill. */
+export interface FlexCancellation {
+  line: number;
+  account: string;
+  /** IB's tradeID of the trade it cancels (Flex `origTradeID`, else the row's own tradeID). */
+  tradeId: string;
+}
+
+/** A validated statement, ready to import in one transaction. */
+export interface FlexBatch {
+  /** The accounts the statement covers; every fill and cancellation is in one of them. */
+  accounts: string[];
+  fills: FlexFill[];
+  cancellations: FlexCancellation[];
+}
+
+/**
+ * What importing did to one fill: `add` a fill the ledger did not have; `merge` completes a fill
+ * the API left half-known (an execution without its commission report, or the reverse); `skip` a
+ * fill already stored (the API's version wins, and a statement imported again changes nothing);
+ * `cancel` forgets a stored fill the statement cancels.
+ */
+export type FlexOutcome = 'add' | 'merge' | 'skip' | 'cancel';
+
+export interface FlexAccountSummary {
+  account: string;
+  add: number;
+  merge: number;
+  skip: number;
+  cancel: number;
+}
+
+export interface FlexImportSummary {
+  dryRun: boolean;
+  accounts: FlexAccountSummary[];
+}
+
+/** Input that is not an importable Flex statement; the message names the line or the trade. */
+export class FlexInputError extends Error {
+  override readonly name = 'FlexInputError';
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
