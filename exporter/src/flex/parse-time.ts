@@ -1,7 +1,7 @@
 // Flex dates and times as the user's query writes them. Flex lets each query choose its date
 // format (yyyyMMdd by default, yyyy-MM-dd, MM/dd/yyyy, dd/MM/yyyy, MM/dd/yy, dd/MM/yy, dd-MMM-yy),
 // its time format (HHmmss by default, HH:mm:ss) and the separator between them (`;` by default,
-// `,`, a space or none), and may append a zone. We read every form that names one day: the slash
+// `,`, a space or none; older statements have ISO's `T`), and may append a zone. We read every form that names one day: the slash
 // forms are refused, because 03/04/2026 is March 4 in one and April 3 in the other and nothing in
 // the statement says which (a wrong day would silently move a fill into another day's PnL).
 import { DateTime, IANAZone } from 'luxon';
@@ -110,7 +110,7 @@ export function readFlexZone(text: string): Read<string> {
  */
 export function readFlexDateTime(text: string): Read<FlexDateTime> {
   const m =
-    /^(\d{8}|\d{4}-\d{2}-\d{2}|\d{2}-[A-Za-z]{3}-\d{2}|\d{1,2}\/\d{1,2}\/\d{2,4})[;, ]?(\d{6}|\d{2}:\d{2}:\d{2})(?:\s+(\S+))?$/.exec(
+    /^(\d{8}|\d{4}-\d{2}-\d{2}|\d{2}-[A-Za-z]{3}-\d{2}|\d{1,2}\/\d{1,2}\/\d{2,4})[;, T]?(\d{6}|\d{2}:\d{2}:\d{2})(?:\s*([+-]\d{2}:?\d{2})|\s+(\S+))?$/.exec(
       text,
     );
   if (!m) {
@@ -123,8 +123,9 @@ export function readFlexDateTime(text: string): Read<FlexDateTime> {
   if (!date.ok) return date;
   const time = clock(m[2] as string);
   if (time === undefined) return { ok: false, reason: `"${text}" has no valid time of day` };
-  if (m[3] === undefined) return { ok: true, value: { date: date.value, time } };
-  const zone = readFlexZone(m[3]);
+  const written = m[3] ?? m[4];
+  if (written === undefined) return { ok: true, value: { date: date.value, time } };
+  const zone = readFlexZone(written);
   if (!zone.ok) return zone;
   return { ok: true, value: { date: date.value, time, zone: zone.value } };
 }
