@@ -238,6 +238,30 @@ describe('planFlexImport rules', () => {
     );
   });
 
+  it('says when a row without ibExecID is one IB booked without an execution (an option expiry)', () => {
+    const expiry = trade({
+      transactionType: 'BookTrade',
+      notes: 'Ep',
+      ibExecID: '',
+      quantity: '-2',
+      buySell: 'SELL',
+    });
+    expect(inputError(() => plan(statement([expiry]))).message).toBe(
+      'line 5: trade 11, AAPL: no ibExecID: IB booked this BookTrade (Ep) without an execution, and the ledger ' +
+        'keys fills by execution id',
+    );
+  });
+
+  it('names a currency pair as the API does: its base currency, the pair as local symbol', () => {
+    const fx = trade({ assetCategory: 'CASH', symbol: 'EUR.USD', conid: '12087792', exchange: 'IDEALFX' });
+    expect(plan(statement([fx])).fills[0]?.execution.contract).toMatchObject({
+      symbol: 'EUR',
+      localSymbol: 'EUR.USD',
+      secType: 'CASH',
+      currency: 'USD',
+    });
+  });
+
   it('sends a cancellation of a trade from an earlier statement, with no fill', () => {
     const batch = plan(
       statement([

@@ -1,4 +1,4 @@
-// A parsed Flex statement to the fills and cancellations the ledger imports (docs/flex.md,
+// A parsed Flex statement to the fills and cancellations the ledger imports (docs/flex-statement.md,
 // "Reading a statement"). The rules, in short: only execution rows are fills; a fill is keyed by
 // its ibExecID exactly like an API execution; Flex's signs are turned into the API's (commission
 // positive for a cost); realized PnL is fifoPnlRealized on closing trades and absent on opening
@@ -22,6 +22,9 @@ export const DEFAULT_FLEX_ZONE = 'US/Eastern';
 
 /** Asset categories whose Flex `symbol` is the contract's local symbol, as the API names it. */
 const DERIVATIVES = new Set(['OPT', 'FOP', 'FUT', 'WAR', 'FSFOP', 'FSOPT', 'IOPT']);
+
+/** Codes of rows IB books without an exchange execution: assignment, exercise, expiry, AutoFX. */
+const BOOKED = new Set(['A', 'Ex', 'Ep', 'AEx', 'MEx', 'AFx']);
 
 const codesOf = (text: string | undefined): string[] => (text ?? '').split(';').map((code) => code.trim());
 
@@ -90,6 +93,17 @@ function realizedOf(trade: FlexTrade): Decimal | undefined {
     : undefined;
 }
 
+/**
+ * The symbol the API gives the contract, so that imported and live fills are labelled alike: a
+ * derivative by its underlying (AAPL, not AAPL  261218C00230000), a currency pair by its base
+ * currency (EUR, not EUR.USD); Flex's symbol is the API's local symbol.
+ */
+function apiSymbol(category: string, symbol: string, underlying: string | undefined): string {
+  if (DERIVATIVES.has(category)) return underlying ?? symbol;
+  if (category === 'CASH') return /^([A-Z]{3})\.[A-Z]{3}$/.exec(symbol)?.[1] ?? symbol;
+  return symbol;
+}
+
 function contractOf(trade: FlexTrade): ContractInfo {
   if (trade.conid === undefined || trade.conid <= 0) fail(trade, 'no conid');
   if (trade.symbol === undefined) fail(trade, 'no symbol');
@@ -97,11 +111,9 @@ function contractOf(trade: FlexTrade): ContractInfo {
   if (trade.currency === undefined) fail(trade, 'no currency');
   const multiplier = trade.multiplier === undefined ? 0 : Number(trade.multiplier);
   const strike = trade.strike === undefined ? 0 : Number(trade.strike);
-  const derivative = DERIVATIVES.has(trade.assetCategory);
   return {
     conId: trade.conid,
-    // The API names a derivative by its underlying (AAPL) and its local symbol (AAPL  261218C00230000).
-    symbol: derivative ? (trade.underlyingSymbol ?? trade.symbol) : trade.symbol,
+    symbol: apiSymbol(trade.assetCategory, trade.symbol, trade.underlyingSymbol),
     secType: trade.assetCategory,
     currency: trade.currency,
     exchange: trade.exchange,
@@ -117,7 +129,16 @@ function contractOf(trade: FlexTrade): ContractInfo {
 function fillOf(trade: FlexTrade, account: string, zone: string): FlexFill {
   const execId = trade.ibExecID;
   if (execId === undefined) {
-    fail(trade, 'no ibExecID: add "IB Execution ID" to the Trades section of the Flex query');
+    // IB books some rows without an execution (BookTrade: assignments, exercises, expirations;
+    // AFx: automatic currency conversions): the ledger keys every fill by its execId, so they
+    // cannot be imported, and leaving them out silently would leave their positions open.
+    const booked = trade.transactionType === 'BookTrade' || trade.notes.some((code) => BOOKED.has(code));
+    fail(
+      trade,
+      booked
+        ? `no ibExecID: IB booked this ${trade.transactionType ?? 'trade'} (${trade.notes.join(';')}) without an execution, and the ledger keys fills by execution id`
+        : 'no ibExecID: add "IB Execution ID" to the Trades section of the Flex query',
+    );
   }
   const quantity = trade.quantity === undefined ? 0 : Number(trade.quantity);
   if (quantity === 0) fail(trade, 'no quantity');
