@@ -30,6 +30,11 @@ const HOMES = [
     home: 'http',
     why: 'only http/ speaks HTTP; a service throws typed errors and the routes turn them into statuses',
   },
+  {
+    libraries: ['fast-xml-parser'],
+    home: 'flex',
+    why: 'only flex/ parses Flex XML; use parseFlexStatement (the simulator writes its XML on its own)',
+  },
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

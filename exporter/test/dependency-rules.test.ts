@@ -75,6 +75,12 @@ describe('the dependency rules', () => {
       'only http/ speaks HTTP',
     ],
     [
+      'fast-xml-parser outside flex/',
+      'sim/rule.ts',
+      `import { XMLParser } from 'fast-xml-parser';${use('XMLParser')}`,
+      'only flex/ parses Flex XML',
+    ],
+    [
       'the simulator outside cli/',
       'ib/rule.ts',
       `import { GatewaySimulator } from '../sim/server.js';${use('GatewaySimulator')}`,
@@ -125,6 +131,11 @@ describe('the dependency rules', () => {
     ['@stoqey/ib in ib/', 'ib/rule.ts', `import { IBApi } from '@stoqey/ib';${use('IBApi')}`],
     ['better-sqlite3 in store/', 'store/rule.ts', `import Database from 'better-sqlite3';${use('Database')}`],
     ['express in http/', 'http/rule.ts', `import express from 'express';${use('express')}`],
+    [
+      'fast-xml-parser in flex/',
+      'flex/rule.ts',
+      `import { XMLParser } from 'fast-xml-parser';${use('XMLParser')}`,
+    ],
     [
       'the simulator and process.env in cli/',
       'cli/rule.ts',
