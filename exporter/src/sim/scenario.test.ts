@@ -94,6 +94,60 @@ describe('parseScenario', () => {
     expect(() => parseScenario({ ...minimal, pnlTicks: { intervalMs: 100 } })).toThrow(/pnlTicks/);
   });
 
+  it('fills the history defaults and checks its fills like executions', () => {
+    const fill = {
+      execId: 'h1',
+      account: 'DU1',
+      conId: 1,
+      time: '2026-11-24T15:00:00Z',
+      side: 'BOT',
+      shares: 1,
+      price: 1,
+    };
+    expect(parseScenario({ ...minimal, history: { fills: [fill] } }).history).toEqual({
+      queryName: 'ibkr-pnl-exporter',
+      days: 30,
+      fxRatesToBase: {},
+      fills: [{ ...fill, commission: 0 }],
+    });
+    const bad =
+      (history: unknown, executions: unknown[] = []) =>
+      () =>
+        parseScenario({ ...minimal, executions, history });
+    expect(bad({ fills: [{ ...fill, account: 'DU9' }] })).toThrow(
+      /unknown account DU9[\s\S]*history\.fills\[0\]\.account/,
+    );
+    expect(bad({ fills: [fill] }, [{ ...fill }])).toThrow(
+      /duplicate execId h1[\s\S]*history\.fills\[0\]\.execId/,
+    );
+    expect(bad({ fills: [{ ...fill, cancelledAt: '2026-11-24T14:00:00Z' }] })).toThrow(/before the trade/);
+    expect(bad({ fills: [{ ...fill, tradeId: 'T1' }] })).toThrow(/expected digits/);
+    expect(bad({ days: 400 })).toThrow(/history\.days/);
+  });
+
+  it('needs an exchange rate for a trade outside the account’s base currency once it has a history', () => {
+    const eur = {
+      ...minimal,
+      contracts: [...minimal.contracts, { conId: 2, symbol: 'SAP', secType: 'STK', currency: 'EUR' }],
+      executions: [
+        {
+          execId: 'e1',
+          account: 'DU1',
+          conId: 2,
+          time: '2026-11-25T09:00:00Z',
+          side: 'BOT',
+          shares: 1,
+          price: 1,
+        },
+      ],
+    };
+    expect(() => parseScenario(eur)).not.toThrow();
+    expect(() => parseScenario({ ...eur, history: {} })).toThrow(
+      /no rate for EUR[\s\S]*executions\[0\]\.conId/,
+    );
+    expect(() => parseScenario({ ...eur, history: { fxRatesToBase: { EUR: 1.05 } } })).not.toThrow();
+  });
+
   it('loadScenario says which file is not JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sim-'));
     const path = join(dir, 'broken.json');

@@ -115,6 +115,43 @@ const timelineEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/**
+ * A fill from before today, as the Flex statement reports it. Commission is what was paid
+ * (positive, as the API's commission report says it); the statement writes it negative.
+ */
+const historyFillSchema = z.strictObject({
+  execId: z.string().min(1),
+  /** IB's trade id; default: derived from execId, stable across statements. */
+  tradeId: z.string().regex(/^\d+$/, 'expected digits').optional(),
+  account: z.string().min(1),
+  conId: z.number().int().positive(),
+  time: isoTime,
+  side: z.enum(['BOT', 'SLD']),
+  shares: z.number().positive(),
+  price: z.number(),
+  commission: z.number().nonnegative().default(0),
+  /** Default: the contract's currency. */
+  commissionCurrency: z.string().length(3).optional(),
+  orderId: z.number().int().optional(),
+  permId: z.number().int().optional(),
+  exchange: z.string().optional(),
+  /** The day's closing price, for mtmPnl; default: the fill's price. */
+  closePrice: z.number().optional(),
+  /** IB cancelled the trade at this time: the statement adds a cancellation row (`Ca`). */
+  cancelledAt: isoTime.optional(),
+});
+
+/** What the simulator's Flex Web Service reports: the fills of past days (see flex/). */
+const historySchema = z.strictObject({
+  /** The Flex query's name, written as queryName. */
+  queryName: z.string().min(1).default('ibkr-pnl-exporter'),
+  /** Calendar days a statement covers, ending on the day it is generated (New York). */
+  days: z.number().int().min(1).max(365).default(30),
+  /** Rate of each non-base currency to the account's base currency, for fxRateToBase. */
+  fxRatesToBase: z.record(z.string().length(3), z.number().positive()).default({}),
+  fills: z.array(historyFillSchema).default([]),
+});
+
 const pnlTickSchema = z.strictObject({
   intervalMs: z.number().int().min(10),
   /** Seed of the price random walk, so two runs of a scenario look the same. */
@@ -136,6 +173,7 @@ export const scenarioSchema = z
     executions: z.array(executionSchema).default([]),
     pnlTick: pnlTickSchema.optional(),
     timeline: z.array(timelineEventSchema).default([]),
+    history: historySchema.optional(),
   })
   .superRefine((s, ctx) => {
     const accounts = new Set(s.accounts.map((a) => a.id));
@@ -187,7 +225,42 @@ export const scenarioSchema = z
       if (ev.type === 'execution') checkExec(['timeline', i, 'execution'], ev.execution);
       if (ev.type === 'pnl') checkRefs(['timeline', i], ev);
     });
+    if (s.history) checkHistory(s, s.history, checkExec, ctx);
   });
+
+type Issues = { addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string }): void };
+
+/** Cancellations after their trade; an exchange rate for every foreign-currency trade. */
+function checkHistory(
+  s: Pick<Scenario, 'accounts' | 'contracts' | 'executions' | 'timeline'>,
+  history: z.output<typeof historySchema>,
+  checkExec: (path: (string | number)[], e: { execId: string; account: string; conId: number }) => void,
+  ctx: Issues,
+): void {
+  const base = new Map(s.accounts.map((a) => [a.id, a.baseCurrency]));
+  const currency = new Map(s.contracts.map((c) => [c.conId, c.currency]));
+  const checkRate = (path: (string | number)[], account: string, conId: number): void => {
+    const c = currency.get(conId);
+    const b = base.get(account);
+    if (c && b && c !== b && history.fxRatesToBase[c] === undefined)
+      ctx.addIssue({ code: 'custom', path, message: `history.fxRatesToBase has no rate for ${c}` });
+  };
+  history.fills.forEach((f, i) => {
+    checkExec(['history', 'fills', i], f);
+    checkRate(['history', 'fills', i, 'conId'], f.account, f.conId);
+    if (f.cancelledAt !== undefined && Date.parse(f.cancelledAt) < Date.parse(f.time))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['history', 'fills', i, 'cancelledAt'],
+        message: 'before the trade',
+      });
+  });
+  s.executions.forEach((e, i) => checkRate(['executions', i, 'conId'], e.account, e.conId));
+  s.timeline.forEach((ev, i) => {
+    if (ev.type === 'execution')
+      checkRate(['timeline', i, 'execution', 'conId'], ev.execution.account, ev.execution.conId);
+  });
+}
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -199,6 +272,8 @@ export type LiveExecution = z.output<typeof liveExecutionSchema>;
 export type LiveExecutionInput = z.input<typeof liveExecutionSchema>;
 export type TimelineEvent = Scenario['timeline'][number];
 export type PnlValues = z.output<typeof positionPnlSchema>;
+export type ScenarioHistory = z.output<typeof historySchema>;
+export type HistoryFill = ScenarioHistory['fills'][number];
 
 /** Validates a parsed JSON value; the error message lists every problem with its path. */
 export function parseScenario(json: unknown, source = 'scenario'): Scenario {
