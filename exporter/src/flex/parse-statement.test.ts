@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { FlexInputError } from '../domain/flex.js';
 import { parseFlexStatement } from './parse-statement.js';
 
-const FIXTURE = readFileSync(new URL('./fixtures/activity-statement.xml', import.meta.url), 'utf8');
+const FIXTURE = readFileSync(
+  new URL('../../test/fixtures/flex/activity-statement.xml', import.meta.url),
+  'utf8',
+);
 
 /** The line of the fixture that holds `needle`, found by reading the text, not by the parser. */
 const lineOf = (needle: string): number => FIXTURE.split('\n').findIndex((line) => line.includes(needle)) + 1;

@@ -106,6 +106,8 @@ const parser = new XMLParser({
 
 /** IB's Double.MAX ("no value"), printed by Java. */
 const DOUBLE_MAX = 1.7976931348623157e308;
+/** What a summary row of several days writes instead of one date or time. */
+const MULTI = 'MULTI';
 /** What Flex writes for "no value" besides an empty attribute. */
 const NO_VALUE = new Set(['', '-', '--', 'N/A']);
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -177,7 +179,7 @@ class Row {
 
   date(name: string): FlexDate | undefined {
     const raw = this.text(name);
-    if (raw === undefined) return undefined;
+    if (raw === undefined || raw === MULTI) return undefined;
     const read = readFlexDate(raw);
     if (!read.ok) this.fail(name, read.reason);
     return read.value;
@@ -185,9 +187,7 @@ class Row {
 
   dateTime(name: string): FlexDateTime | undefined {
     const raw = this.text(name);
-    if (raw === undefined) return undefined;
-    // A multi-day summary row writes MULTI instead of one time.
-    if (raw === 'MULTI') return undefined;
+    if (raw === undefined || raw === MULTI) return undefined;
     const read = readFlexDateTime(raw);
     if (!read.ok) this.fail(name, read.reason);
     return read.value;

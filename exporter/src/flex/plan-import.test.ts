@@ -5,7 +5,10 @@ import { type FlexBatch, FlexInputError } from '../domain/flex.js';
 import { parseFlexStatement } from './parse-statement.js';
 import { negateDecimal, planFlexImport, type FlexPlanOptions } from './plan-import.js';
 
-const FIXTURE = readFileSync(new URL('./fixtures/activity-statement.xml', import.meta.url), 'utf8');
+const FIXTURE = readFileSync(
+  new URL('../../test/fixtures/flex/activity-statement.xml', import.meta.url),
+  'utf8',
+);
 const lineOf = (needle: string): number => FIXTURE.split('\n').findIndex((line) => line.includes(needle)) + 1;
 
 const plan = (xml: string, options?: FlexPlanOptions): FlexBatch =>
