@@ -305,6 +305,17 @@ describe('a statement from a scenario', () => {
     expect(today.map((r) => [r.ibExecID, r.fifoPnlRealized])).toEqual([['e1.01', '238.4']]);
   });
 
+  it('ends on history.asOf when the scenario sets it, whatever the clock says', () => {
+    const s = parseScenario({ ...input, history: { ...input.history, asOf: '20261124', days: 1 } });
+    const [fixed] = scenarioAccountStatements(s, { at: Date.parse('2027-03-01T12:00:00Z') });
+    expect(fixed).toMatchObject({
+      fromDate: '20261124',
+      toDate: '20261124',
+      whenGenerated: '20270301;070000',
+    });
+    expect(fixed?.trades.map((r) => r.ibExecID)).toEqual(['h3.01', 'h4.01', 'h5.01', 'h5.01']);
+  });
+
   it('takes the fd/td override as a Custom period', () => {
     const [custom] = scenarioAccountStatements(scenario, {
       at: AT,
