@@ -1,3 +1,4 @@
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, type ScenarioInput } from '../scenario.js';
 import { checkWellFormed, tradeRows } from '../../../test/support/xml-check.js';
@@ -351,6 +352,8 @@ describe('a statement from a scenario', () => {
   it('renders well-formed XML with every Trade attribute in order', () => {
     const xml = scenarioStatementXml(scenario, { at: AT });
     checkWellFormed(xml);
+    // A second opinion from a well-kept validator (test only: the simulator never depends on it).
+    expect(XMLValidator.validate(xml)).toBe(true);
     expect(xml.split('\n').slice(0, 3)).toEqual([
       '<FlexQueryResponse queryName="ibkr-pnl-exporter" type="AF">',
       '<FlexStatements count="2">',
