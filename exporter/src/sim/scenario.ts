@@ -145,8 +145,17 @@ const historyFillSchema = z.strictObject({
 const historySchema = z.strictObject({
   /** The Flex query's name, written as queryName. */
   queryName: z.string().min(1).default('ibkr-pnl-exporter'),
-  /** Calendar days a statement covers, ending on the day it is generated (New York). */
+  /** Calendar days a statement covers, ending on `asOf`. */
   days: z.number().int().min(1).max(365).default(30),
+  /**
+   * The last day of a statement (yyyyMMdd); default: the day it is requested (New York). A
+   * scenario with fixed dates sets it to its executions' day, so its statements do not move with
+   * the clock.
+   */
+  asOf: z
+    .string()
+    .regex(/^\d{8}$/, 'expected a date as yyyyMMdd')
+    .optional(),
   /** Rate of each non-base currency to the account's base currency, for fxRateToBase. */
   fxRatesToBase: z.record(z.string().length(3), z.number().positive()).default({}),
   fills: z.array(historyFillSchema).default([]),

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FLEX_ERROR_CODES } from './codes.js';
 import {
+  parseFlexMode,
   startFlexService,
   type FlexService,
   type FlexServiceOptions,
@@ -277,5 +278,13 @@ describe('Flex Web Service simulator', () => {
   it('refuses a mode with a code IB does not have', async () => {
     const { flex } = await start();
     expect(() => flex.setMode({ errorCode: 1002 })).toThrow('unknown Flex Web Service error code 1002');
+  });
+
+  it('reads a mode from text, as npm run sim takes it', () => {
+    expect(parseFlexMode('slow')).toBe('slow');
+    expect(parseFlexMode('1019@GetStatement')).toEqual({ errorCode: 1019, step: 'GetStatement' });
+    expect(parseFlexMode('1012')).toEqual({ errorCode: 1012, step: 'SendRequest' });
+    expect(() => parseFlexMode('1002')).toThrow('invalid Flex mode 1002');
+    expect(() => parseFlexMode('fast')).toThrow('invalid Flex mode fast');
   });
 });

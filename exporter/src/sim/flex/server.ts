@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FLEX_CODE, flexErrorCode } from './codes.js';
+import { FLEX_CODE, FLEX_ERROR_CODES, flexErrorCode } from './codes.js';
 import { errorEnvelope, successEnvelope } from './envelope.js';
 
 export type FlexStep = 'SendRequest' | 'GetStatement';
@@ -29,6 +29,21 @@ export type FlexMode =
   | 'invalid-token'
   | 'rate-limit'
   | { errorCode: number; step?: FlexStep; times?: number };
+
+const NAMED_MODES = ['ok', 'slow', 'expired-token', 'invalid-token', 'rate-limit'] as const;
+
+/** A mode as text (`npm run sim -- --flex-mode`): a name, or `CODE[@SendRequest|@GetStatement]`. */
+export function parseFlexMode(text: string): FlexMode {
+  const named = NAMED_MODES.find((m) => m === text);
+  if (named) return named;
+  const m = /^(\d{4})(?:@(SendRequest|GetStatement))?$/.exec(text);
+  if (!m || !FLEX_ERROR_CODES.has(Number(m[1]))) {
+    throw new Error(
+      `invalid Flex mode ${text}: expected ${NAMED_MODES.join(', ')} or an error code like 1019@GetStatement`,
+    );
+  }
+  return { errorCode: Number(m[1]), step: m[2] === 'GetStatement' ? 'GetStatement' : 'SendRequest' };
+}
 
 /** What SendRequest asked for; the statement is generated as of `at`. */
 export interface FlexStatementRequest {

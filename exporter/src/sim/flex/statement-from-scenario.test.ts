@@ -1,3 +1,4 @@
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, type ScenarioInput } from '../scenario.js';
 import { checkWellFormed, tradeRows } from '../../../test/support/xml-check.js';
@@ -305,6 +306,17 @@ describe('a statement from a scenario', () => {
     expect(today.map((r) => [r.ibExecID, r.fifoPnlRealized])).toEqual([['e1.01', '238.4']]);
   });
 
+  it('ends on history.asOf when the scenario sets it, whatever the clock says', () => {
+    const s = parseScenario({ ...input, history: { ...input.history, asOf: '20261124', days: 1 } });
+    const [fixed] = scenarioAccountStatements(s, { at: Date.parse('2027-03-01T12:00:00Z') });
+    expect(fixed).toMatchObject({
+      fromDate: '20261124',
+      toDate: '20261124',
+      whenGenerated: '20270301;070000',
+    });
+    expect(fixed?.trades.map((r) => r.ibExecID)).toEqual(['h3.01', 'h4.01', 'h5.01', 'h5.01']);
+  });
+
   it('takes the fd/td override as a Custom period', () => {
     const [custom] = scenarioAccountStatements(scenario, {
       at: AT,
@@ -340,6 +352,8 @@ describe('a statement from a scenario', () => {
   it('renders well-formed XML with every Trade attribute in order', () => {
     const xml = scenarioStatementXml(scenario, { at: AT });
     checkWellFormed(xml);
+    // A second opinion from a well-kept validator (test only: the simulator never depends on it).
+    expect(XMLValidator.validate(xml)).toBe(true);
     expect(xml.split('\n').slice(0, 3)).toEqual([
       '<FlexQueryResponse queryName="ibkr-pnl-exporter" type="AF">',
       '<FlexStatements count="2">',

@@ -16,7 +16,7 @@ export type TodayExecution = Omit<ScenarioExecution, 'time'> & { time?: string; 
 export interface ScenarioStatementOptions {
   /** Epoch ms the statement is generated at; nothing later is in it. */
   at: number;
-  /** The date override (yyyyMMdd); default: history.days ending on the day of `at`. */
+  /** The date override (yyyyMMdd); default: history.days ending on history.asOf or the day of `at`. */
   fromDate?: string;
   toDate?: string;
   /** Today's executions; default: the scenario's `executions`. */
@@ -251,7 +251,7 @@ function range(
     return { from: options.fromDate, to: options.toDate, period: 'Custom' };
   }
   const days = scenario.history?.days ?? 30;
-  const to = newYork(options.at).date;
+  const to = scenario.history?.asOf ?? newYork(options.at).date;
   const from = msToYmd(ymdToMs(to) - (days - 1) * DAY_MS);
   return { from, to, period: days === 1 ? 'LastBusinessDay' : `Last${days}CalendarDays` };
 }

@@ -1,0 +1,47 @@
+// The simulator writes Flex statements with its own XML writer and FIFO book; the exporter reads
+// them with its own parser and planner. Neither shares code with the other, so agreeing on the
+// hand-worked values of exporter/test/scenarios/flex-history.json checks both.
+import { describe, expect, it } from 'vitest';
+import { parseFlexStatement } from '../src/flex/parse-statement.js';
+import { planFlexImport } from '../src/flex/plan-import.js';
+import { scenarioStatement } from '../src/sim/flex/statement-from-scenario.js';
+import { loadScenario } from '../src/sim/scenario.js';
+
+const SCENARIO = new URL('./scenarios/flex-history.json', import.meta.url).pathname;
+
+describe('a simulated Flex statement read by the exporter', () => {
+  it('plans the flex-history statement into the hand-worked fills and one cancellation', async () => {
+    const scenario = await loadScenario(SCENARIO);
+    const xml = scenarioStatement(scenario)({ queryId: '1', at: Date.parse('2026-11-25T22:00:00Z') });
+    const batch = planFlexImport(parseFlexStatement(xml));
+    expect(batch.accounts).toEqual(['DU7000001']);
+    expect(batch.cancellations).toMatchObject([{ account: 'DU7000001', tradeId: '700000007' }]);
+    expect(
+      batch.fills.map((f) => [
+        f.execution.execId,
+        new Date(f.execution.time).toISOString(),
+        f.execution.contract.symbol,
+        f.execution.side,
+        f.execution.shares,
+        f.report.commission,
+        f.report.realizedPnl,
+      ]),
+    ).toEqual([
+      ['0000f1a2.7100a001.01.01', '2026-11-23T15:00:00.000Z', 'AAPL', 'buy', 100, '1', undefined],
+      ['0000f1a2.7100a002.01.01', '2026-11-23T16:00:00.000Z', 'AAPL', 'buy', 50, '1', undefined],
+      ['0000f1a2.7100a003.01.01', '2026-11-23T17:00:00.000Z', 'MSFT', 'buy', 40, '1', undefined],
+      ['0000f1a2.7100a004.01.01', '2026-11-23T18:00:00.000Z', 'MSFT', 'sell', 40, '1', '198'],
+      ['0000f1a2.7100a005.01.01', '2026-11-24T15:30:00.000Z', 'AAPL', 'sell', 120, '1.2', '557.4'],
+      ['0000f1a2.7100a006.01.01', '2026-11-24T17:00:00.000Z', 'AAPL', 'buy', 2, '1.3', undefined],
+      ['0000f1a2.7100b001.01.01', '2026-11-25T15:00:00.000Z', 'AAPL', 'sell', 30, '1', '238.4'],
+      ['0000f1a2.7100b002.01.01', '2026-11-25T16:00:00.000Z', 'AAPL', 'buy', 1, '0.65', undefined],
+    ]);
+    const option = batch.fills.find((f) => f.execution.contract.secType === 'OPT')?.execution.contract;
+    expect(option).toMatchObject({
+      localSymbol: 'AAPL  261218C00200000',
+      multiplier: 100,
+      strike: 200,
+      right: 'C',
+    });
+  });
+});
