@@ -74,4 +74,21 @@ describe('a simulated Flex statement read by the exporter', () => {
       ['0000f1a2.7100a008.01.02', 5, 401.5],
     ]);
   });
+
+  it('skips the ORDER and CLOSED_LOT rows of the demo’s statement: the same fills with and without them', async () => {
+    const demo = await loadScenario(new URL('../src/sim/scenarios/demo.json', import.meta.url).pathname);
+    expect(demo.history?.levels).toEqual(['ORDER', 'CLOSED_LOT']);
+    const plan = (levels: Array<'ORDER' | 'CLOSED_LOT'>) => {
+      const scenario = parseScenario({ ...demo, history: { ...demo.history, levels } });
+      return planFlexImport(
+        parseFlexStatement(
+          scenarioStatement(scenario)({ queryId: '1', at: Date.parse('2026-11-25T22:00:00Z') }),
+        ),
+      );
+    };
+    const fills = (batch: ReturnType<typeof plan>) => batch.fills.map((f) => [f.execution, f.report]);
+    const plain = plan([]);
+    expect(plain.fills).toHaveLength(20);
+    expect(fills(plan(['ORDER', 'CLOSED_LOT']))).toEqual(fills(plain));
+  });
 });

@@ -109,6 +109,7 @@ describe('parseScenario', () => {
       days: 30,
       fxRatesToBase: {},
       fills: [{ ...fill, commission: 0 }],
+      levels: [],
     });
     const bad =
       (history: unknown, executions: unknown[] = []) =>

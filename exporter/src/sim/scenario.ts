@@ -171,6 +171,8 @@ const historySchema = z.strictObject({
   /** Rate of each non-base currency to the account's base currency, for fxRateToBase. */
   fxRatesToBase: z.record(z.string().length(3), z.number().positive()).default({}),
   fills: z.array(historyFillSchema).default([]),
+  /** Also write these levels of detail beside EXECUTION rows, as a query with them ticked. */
+  levels: z.array(z.enum(['ORDER', 'CLOSED_LOT'])).default([]),
 });
 
 const pnlTickSchema = z.strictObject({

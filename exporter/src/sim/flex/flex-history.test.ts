@@ -134,10 +134,14 @@ describe('the demo scenario’s history', () => {
     checkWellFormed(xml);
     const rows = tradeRows(xml);
     const net = new Map<string, number>();
-    for (const r of rows) net.set(r.conid ?? '', (net.get(r.conid ?? '') ?? 0) + Number(r.quantity));
+    for (const r of rows.filter((row) => row.levelOfDetail === 'EXECUTION'))
+      net.set(r.conid ?? '', (net.get(r.conid ?? '') ?? 0) + Number(r.quantity));
     for (const p of scenario.positions)
       expect([p.conId, net.get(String(p.conId)) ?? 0]).toEqual([p.conId, p.quantity]);
-    const tsla = rows.filter((r) => r.symbol === 'TSLA' && r.tradeDate !== '20261125');
+    expect(new Set(rows.map((r) => r.levelOfDetail))).toEqual(new Set(['ORDER', 'EXECUTION', 'CLOSED_LOT']));
+    const tsla = rows.filter(
+      (r) => r.symbol === 'TSLA' && r.tradeDate !== '20261125' && r.levelOfDetail === 'EXECUTION',
+    );
     expect(columns(tsla, 'quantity', 'fifoPnlRealized')).toEqual([
       ['30', '0'],
       ['-30', '193'],

@@ -394,6 +394,82 @@ describe('a statement from a scenario', () => {
     expect(before.filter((r) => r.ibExecID?.startsWith('h6.')).map((r) => r.notes)).toEqual(['']);
   });
 
+  it('adds ORDER rows before an order’s executions and CLOSED_LOT rows after a closing one', () => {
+    const orders = {
+      ...input,
+      executions: [
+        ...(input.executions ?? []),
+        {
+          execId: 'e1.02',
+          account: 'DU1',
+          conId: AAPL,
+          time: '2026-11-25T15:00:01Z',
+          side: 'SLD' as const,
+          shares: 0.5,
+          price: 180.1,
+          permId: 88,
+        },
+      ],
+    };
+    const withPerm = orders.executions.map((e) => (e.execId === 'e1.01' ? { ...e, permId: 88 } : e));
+    const s = parseScenario({
+      ...orders,
+      executions: withPerm,
+      history: { ...input.history, levels: ['ORDER', 'CLOSED_LOT'] },
+    });
+    const all = scenarioAccountStatements(s, { at: AT })[0]?.trades ?? [];
+    const aapl = all.filter((r) => r.symbol === 'AAPL');
+    expect(aapl.map((r) => [r.levelOfDetail, r.ibExecID, r.quantity])).toEqual([
+      ['ORDER', '', '100'],
+      ['EXECUTION', 'h1.01', '100'],
+      ['ORDER', '', '50'],
+      ['EXECUTION', 'h2.01', '50'],
+      ['ORDER', '', '-120'],
+      ['EXECUTION', 'h3.01', '-120'],
+      ['CLOSED_LOT', '', '-100'],
+      ['CLOSED_LOT', '', '-20'],
+      ['ORDER', '', '-30.5'],
+      ['EXECUTION', 'e1.01', '-30'],
+      ['CLOSED_LOT', '', '-30'],
+      // The position is flat after e1.01: e1.02 opens a short and closes no lot.
+      ['EXECUTION', 'e1.02', '-0.5'],
+    ]);
+    expect(pick(aapl[6] ?? {}, 'cost', 'fifoPnlRealized', 'openDateTime', 'tradePrice', 'tradeID')).toEqual({
+      cost: '17001',
+      fifoPnlRealized: '498',
+      openDateTime: '20261123;100000',
+      tradePrice: '170',
+      tradeID: '',
+    });
+    // The order of two executions: sums, and the average price at 6 decimals.
+    expect(
+      pick(
+        aapl[8] ?? {},
+        'tradePrice',
+        'proceeds',
+        'ibCommission',
+        'netCash',
+        'fifoPnlRealized',
+        'openCloseIndicator',
+        'ibOrderID',
+      ),
+    ).toEqual({
+      tradePrice: '180.001639',
+      proceeds: '5490.05',
+      ibCommission: '-1',
+      netCash: '5489.05',
+      fifoPnlRealized: '238.4',
+      openCloseIndicator: 'C;O',
+      ibOrderID: '88',
+    });
+    // A cancellation has no order or lot rows.
+    expect(all.filter((r) => r.symbol === 'SAP').map((r) => [r.levelOfDetail, r.notes])).toEqual([
+      ['ORDER', ''],
+      ['EXECUTION', ''],
+      ['EXECUTION', 'Ca'],
+    ]);
+  });
+
   it('takes the fd/td override as a Custom period', () => {
     const [custom] = scenarioAccountStatements(scenario, {
       at: AT,

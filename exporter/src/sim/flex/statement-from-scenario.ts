@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import Big from 'big.js';
 import { formatIbExecTime } from '../ib-time.js';
 import type { HistoryFill, Scenario, ScenarioContract, ScenarioExecution } from '../scenario.js';
+import { withDetailRows, type StatementEntry } from './detail-rows.js';
 import { FifoBook } from './fifo.js';
 import type { FlexStatementRequest } from './server.js';
 import { renderFlexStatement, type FlexAccountStatement, type FlexTradeRow } from './statement.js';
@@ -343,7 +344,8 @@ export function scenarioAccountStatements(
     return d >= from && d <= to;
   };
   const book = new FifoBook<string>();
-  const rows: Array<{ account: string; timeMs: number; row: FlexTradeRow }> = [];
+  const rows: Array<{ account: string; timeMs: number } & StatementEntry> = [];
+  const opened = new Map<string, FlexTradeRow>();
   for (const f of collectFills(scenario, options.executions ?? scenario.executions, options.at)) {
     const key = `${f.account}/${f.contract.conId}`;
     const m = money(f);
@@ -361,7 +363,10 @@ export function scenarioAccountStatements(
           }
         : book.apply(key, { quantity: m.quantity, netCash: m.netCash, openedBy: f.execId });
     const row = fillRow(ctx, f, fifo);
-    if (inRange(f.timeMs)) rows.push({ account: f.account, timeMs: f.timeMs, row });
+    opened.set(f.execId, row);
+    const closes = 'closes' in fifo ? fifo.closes : undefined;
+    if (inRange(f.timeMs))
+      rows.push({ account: f.account, timeMs: f.timeMs, row, ...(closes ? { closes } : {}) });
     if (cancelled && f.cancelledAtMs !== undefined && inRange(f.cancelledAtMs)) {
       rows.push({
         account: f.account,
@@ -378,12 +383,10 @@ export function scenarioAccountStatements(
         netCash: fm.netCash,
         openedBy: fixed.execId,
       });
+      const fixedRow = correctionRow(ctx, row, fixed, fixedFifo, correction.atMs);
+      opened.set(fixed.execId, fixedRow);
       if (inRange(correction.atMs)) {
-        rows.push({
-          account: f.account,
-          timeMs: correction.atMs,
-          row: correctionRow(ctx, row, fixed, fixedFifo, correction.atMs),
-        });
+        rows.push({ account: f.account, timeMs: correction.atMs, row: fixedRow, closes: fixedFifo.closes });
       }
     }
   }
@@ -395,7 +398,11 @@ export function scenarioAccountStatements(
     toDate: to,
     period,
     whenGenerated,
-    trades: rows.filter((r) => r.account === a.id).map((r) => r.row),
+    trades: withDetailRows(
+      rows.filter((r) => r.account === a.id),
+      scenario.history?.levels ?? [],
+      opened,
+    ),
   }));
 }
 
