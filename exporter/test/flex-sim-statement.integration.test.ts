@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFlexStatement } from '../src/flex/parse-statement.js';
 import { planFlexImport } from '../src/flex/plan-import.js';
 import { scenarioStatement } from '../src/sim/flex/statement-from-scenario.js';
-import { loadScenario } from '../src/sim/scenario.js';
+import { loadScenario, parseScenario } from '../src/sim/scenario.js';
 
 const SCENARIO = new URL('./scenarios/flex-history.json', import.meta.url).pathname;
 
@@ -15,7 +15,7 @@ describe('a simulated Flex statement read by the exporter', () => {
     const xml = scenarioStatement(scenario)({ queryId: '1', at: Date.parse('2026-11-25T22:00:00Z') });
     const batch = planFlexImport(parseFlexStatement(xml));
     expect(batch.accounts).toEqual(['DU7000001']);
-    expect(batch.cancellations).toMatchObject([{ account: 'DU7000001', tradeId: '700000007' }]);
+    expect(batch.cancellations.map((c) => [c.account, c.tradeId])).toEqual([['DU7000001', '700000007']]);
     expect(
       batch.fills.map((f) => [
         f.execution.execId,
@@ -43,5 +43,52 @@ describe('a simulated Flex statement read by the exporter', () => {
       strike: 200,
       right: 'C',
     });
+  });
+
+  it('reads a corrected trade as one fill under the next revision and a cancellation of the original', async () => {
+    const base = await loadScenario(SCENARIO);
+    const corrected = {
+      execId: '0000f1a2.7100a008.01.01',
+      tradeId: '700000008',
+      account: 'DU7000001',
+      conId: 272093,
+      time: '2026-11-24T19:00:00Z',
+      side: 'BOT',
+      shares: 5,
+      price: 401,
+      commission: 1,
+      correction: { at: '2026-11-25T13:00:00Z', price: 401.5 },
+    };
+    const scenario = parseScenario({
+      ...base,
+      history: { ...base.history, fills: [...(base.history?.fills ?? []), corrected] },
+    });
+    const xml = scenarioStatement(scenario)({ queryId: '1', at: Date.parse('2026-11-25T22:00:00Z') });
+    const batch = planFlexImport(parseFlexStatement(xml));
+    expect(batch.cancellations.map((c) => c.tradeId).sort()).toEqual(['700000007', '700000008']);
+    const msft = batch.fills.filter(
+      (f) => f.execution.contract.symbol === 'MSFT' && f.execution.side === 'buy',
+    );
+    expect(msft.map((f) => [f.execution.execId, f.execution.shares, f.execution.price])).toEqual([
+      ['0000f1a2.7100a003.01.01', 40, 400],
+      ['0000f1a2.7100a008.01.02', 5, 401.5],
+    ]);
+  });
+
+  it('skips the ORDER and CLOSED_LOT rows of the demo’s statement: the same fills with and without them', async () => {
+    const demo = await loadScenario(new URL('../src/sim/scenarios/demo.json', import.meta.url).pathname);
+    expect(demo.history?.levels).toEqual(['ORDER', 'CLOSED_LOT']);
+    const plan = (levels: Array<'ORDER' | 'CLOSED_LOT'>) => {
+      const scenario = parseScenario({ ...demo, history: { ...demo.history, levels } });
+      return planFlexImport(
+        parseFlexStatement(
+          scenarioStatement(scenario)({ queryId: '1', at: Date.parse('2026-11-25T22:00:00Z') }),
+        ),
+      );
+    };
+    const fills = (batch: ReturnType<typeof plan>) => batch.fills.map((f) => [f.execution, f.report]);
+    const plain = plan([]);
+    expect(plain.fills).toHaveLength(20);
+    expect(fills(plan(['ORDER', 'CLOSED_LOT']))).toEqual(fills(plain));
   });
 });

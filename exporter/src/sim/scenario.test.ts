@@ -109,6 +109,7 @@ describe('parseScenario', () => {
       days: 30,
       fxRatesToBase: {},
       fills: [{ ...fill, commission: 0 }],
+      levels: [],
     });
     const bad =
       (history: unknown, executions: unknown[] = []) =>
@@ -123,6 +124,15 @@ describe('parseScenario', () => {
     expect(bad({ fills: [{ ...fill, cancelledAt: '2026-11-24T14:00:00Z' }] })).toThrow(/before the trade/);
     expect(bad({ fills: [{ ...fill, tradeId: 'T1' }] })).toThrow(/expected digits/);
     expect(bad({ days: 400 })).toThrow(/history\.days/);
+    const correction = { at: '2026-11-25T15:00:00Z', price: 2 };
+    expect(bad({ fills: [{ ...fill, correction: { ...correction, at: '2026-11-24T14:00:00Z' } }] })).toThrow(
+      /before the trade[\s\S]*correction\.at/,
+    );
+    expect(bad({ fills: [{ ...fill, correction, cancelledAt: '2026-11-25T15:00:00Z' }] })).toThrow(
+      /cancelled or corrected, not both/,
+    );
+    expect(bad({ fills: [{ ...fill, correction }] })).toThrow(/needs a revision/);
+    expect(bad({ fills: [{ ...fill, execId: 'h1.01', correction }] })).not.toThrow();
   });
 
   it('needs an exchange rate for a trade outside the account’s base currency once it has a history', () => {

@@ -139,6 +139,18 @@ const historyFillSchema = z.strictObject({
   closePrice: z.number().optional(),
   /** IB cancelled the trade at this time: the statement adds a cancellation row (`Ca`). */
   cancelledAt: isoTime.optional(),
+  /**
+   * IB corrected the trade at `at`: the statement adds a row `Co` with the corrected values (the
+   * same execution, its execId's revision one up) that replaces it, also for FIFO.
+   */
+  correction: z
+    .strictObject({
+      at: isoTime,
+      shares: z.number().positive().optional(),
+      price: z.number().optional(),
+      commission: z.number().nonnegative().optional(),
+    })
+    .optional(),
 });
 
 /** What the simulator's Flex Web Service reports: the fills of past days (see flex/). */
@@ -159,6 +171,8 @@ const historySchema = z.strictObject({
   /** Rate of each non-base currency to the account's base currency, for fxRateToBase. */
   fxRatesToBase: z.record(z.string().length(3), z.number().positive()).default({}),
   fills: z.array(historyFillSchema).default([]),
+  /** Also write these levels of detail beside EXECUTION rows, as a query with them ticked. */
+  levels: z.array(z.enum(['ORDER', 'CLOSED_LOT'])).default([]),
 });
 
 const pnlTickSchema = z.strictObject({
@@ -257,12 +271,14 @@ function checkHistory(
   history.fills.forEach((f, i) => {
     checkExec(['history', 'fills', i], f);
     checkRate(['history', 'fills', i, 'conId'], f.account, f.conId);
+    const issue = (path: (string | number)[], message: string): void =>
+      ctx.addIssue({ code: 'custom', path: ['history', 'fills', i, ...path], message });
     if (f.cancelledAt !== undefined && Date.parse(f.cancelledAt) < Date.parse(f.time))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['history', 'fills', i, 'cancelledAt'],
-        message: 'before the trade',
-      });
+      issue(['cancelledAt'], 'before the trade');
+    if (f.correction === undefined) return;
+    if (Date.parse(f.correction.at) < Date.parse(f.time)) issue(['correction', 'at'], 'before the trade');
+    if (f.cancelledAt !== undefined) issue([], 'a trade is cancelled or corrected, not both');
+    if (!/\.\d+$/.test(f.execId)) issue(['execId'], 'a corrected execId needs a revision (…01.01)');
   });
   s.executions.forEach((e, i) => checkRate(['executions', i, 'conId'], e.account, e.conId));
   s.timeline.forEach((ev, i) => {

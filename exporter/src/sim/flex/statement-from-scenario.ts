@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import Big from 'big.js';
 import { formatIbExecTime } from '../ib-time.js';
 import type { HistoryFill, Scenario, ScenarioContract, ScenarioExecution } from '../scenario.js';
+import { withDetailRows, type StatementEntry } from './detail-rows.js';
 import { FifoBook } from './fifo.js';
 import type { FlexStatementRequest } from './server.js';
 import { renderFlexStatement, type FlexAccountStatement, type FlexTradeRow } from './statement.js';
@@ -39,6 +40,14 @@ interface Fill {
   exchange?: string;
   closePrice?: number;
   cancelledAtMs?: number;
+  correction?: Correction;
+}
+
+interface Correction {
+  atMs: number;
+  shares?: number | undefined;
+  price?: number | undefined;
+  commission?: number | undefined;
 }
 
 const NEW_YORK = 'America/New_York';
@@ -115,13 +124,15 @@ function collectFills(scenario: Scenario, today: readonly TodayExecution[], at: 
   };
   const fromHistory = (f: HistoryFill): Fill => {
     const c = contract(f.conId);
+    const { correction, cancelledAt, ...rest } = f;
     return {
-      ...f,
+      ...rest,
       tradeId: f.tradeId ?? derivedId(`trade:${f.execId}`),
       contract: c,
       timeMs: Date.parse(f.time),
       commissionCurrency: f.commissionCurrency ?? c.currency,
-      ...(f.cancelledAt === undefined ? {} : { cancelledAtMs: Date.parse(f.cancelledAt) }),
+      ...(cancelledAt === undefined ? {} : { cancelledAtMs: Date.parse(cancelledAt) }),
+      ...(correction === undefined ? {} : { correction: { ...correction, atMs: Date.parse(correction.at) } }),
     };
   };
   const fromToday = (e: TodayExecution): Fill => {
@@ -243,6 +254,68 @@ function cancellationRow(original: FlexTradeRow, f: Fill, cancelledAtMs: number)
   };
 }
 
+/** The same execution as corrected: its execId's revision one up (…01.01 → …01.02), a new tradeID. */
+function correctedFill(f: Fill, c: Correction): Fill {
+  const m = /^(.*\.)(\d+)$/.exec(f.execId);
+  if (!m) throw new Error(`a corrected execId needs a revision: ${f.execId}`);
+  const revision = String(Number(m[2]) + 1).padStart((m[2] ?? '').length, '0');
+  const { correction: _c, ...rest } = f;
+  return {
+    ...rest,
+    execId: `${m[1]}${revision}`,
+    tradeId: derivedId(`correct:${f.execId}`),
+    shares: c.shares ?? f.shares,
+    price: c.price ?? f.price,
+    commission: c.commission ?? f.commission,
+  };
+}
+
+/**
+ * IB's correction of a trade: the corrected values, notes `Co`, origTradeID naming the trade it
+ * replaces, reported on the day of the correction.
+ */
+function correctionRow(
+  ctx: Ctx,
+  original: FlexTradeRow,
+  fixed: Fill,
+  fifo: { openClose: string; cost: Big; realized: Big },
+  atMs: number,
+): FlexTradeRow {
+  return {
+    ...fillRow(ctx, fixed, fifo),
+    reportDate: newYork(atMs).date,
+    notes: 'Co',
+    origTradePrice: original.tradePrice ?? '0',
+    origTradeDate: original.tradeDate ?? '',
+    origTradeID: original.tradeID ?? '',
+    origOrderID: original.ibOrderID ?? '0',
+    transactionID: derivedId(`correct-transaction:${fixed.execId}`),
+  };
+}
+
+/** Asset classes in the order IB's statements list them; others after, by name. */
+const CATEGORY_ORDER = ['STK', 'OPT', 'FUT', 'FOP', 'CASH'];
+
+/**
+ * IB lists a statement's trades by asset class, then symbol, then time: a reader must not take
+ * the file's order for the order of the fills.
+ */
+function statementOrder(
+  a: { timeMs: number; row: FlexTradeRow },
+  b: { timeMs: number; row: FlexTradeRow },
+): number {
+  const rank = (r: FlexTradeRow): number => {
+    const i = CATEGORY_ORDER.indexOf(r.assetCategory ?? '');
+    return i < 0 ? CATEGORY_ORDER.length : i;
+  };
+  return (
+    rank(a.row) - rank(b.row) ||
+    (a.row.assetCategory ?? '').localeCompare(b.row.assetCategory ?? '') ||
+    (a.row.symbol ?? '').localeCompare(b.row.symbol ?? '') ||
+    a.timeMs - b.timeMs
+  );
+}
+
 function range(
   scenario: Scenario,
   options: ScenarioStatementOptions,
@@ -256,7 +329,7 @@ function range(
   return { from, to, period: days === 1 ? 'LastBusinessDay' : `Last${days}CalendarDays` };
 }
 
-/** The statement's FlexStatement per account, its rows in time order (the XML is renderFlexStatement's). */
+/** The statement's FlexStatement per account, its rows in IB's order (the XML is renderFlexStatement's). */
 export function scenarioAccountStatements(
   scenario: Scenario,
   options: ScenarioStatementOptions,
@@ -271,21 +344,29 @@ export function scenarioAccountStatements(
     return d >= from && d <= to;
   };
   const book = new FifoBook<string>();
-  const rows: Array<{ account: string; timeMs: number; row: FlexTradeRow }> = [];
+  const rows: Array<{ account: string; timeMs: number } & StatementEntry> = [];
+  const opened = new Map<string, FlexTradeRow>();
   for (const f of collectFills(scenario, options.executions ?? scenario.executions, options.at)) {
     const key = `${f.account}/${f.contract.conId}`;
     const m = money(f);
     const cancelled = f.cancelledAtMs !== undefined && f.cancelledAtMs <= options.at;
-    // A cancelled trade never happened for FIFO: it opens or closes no lot, realizes nothing.
-    const fifo = cancelled
-      ? {
-          openClose: (book.open(key)[0]?.quantity.gt(0) ?? m.quantity.gt(0)) === m.quantity.gt(0) ? 'O' : 'C',
-          cost: m.netCash.times(-1),
-          realized: new Big(0),
-        }
-      : book.apply(key, { quantity: m.quantity, netCash: m.netCash, openedBy: f.execId });
+    const correction =
+      f.correction !== undefined && f.correction.atMs <= options.at ? f.correction : undefined;
+    // A cancelled or corrected trade is gone for FIFO: it opens or closes no lot, realizes nothing.
+    const fifo =
+      cancelled || correction
+        ? {
+            openClose:
+              (book.open(key)[0]?.quantity.gt(0) ?? m.quantity.gt(0)) === m.quantity.gt(0) ? 'O' : 'C',
+            cost: m.netCash.times(-1),
+            realized: new Big(0),
+          }
+        : book.apply(key, { quantity: m.quantity, netCash: m.netCash, openedBy: f.execId });
     const row = fillRow(ctx, f, fifo);
-    if (inRange(f.timeMs)) rows.push({ account: f.account, timeMs: f.timeMs, row });
+    opened.set(f.execId, row);
+    const closes = 'closes' in fifo ? fifo.closes : undefined;
+    if (inRange(f.timeMs))
+      rows.push({ account: f.account, timeMs: f.timeMs, row, ...(closes ? { closes } : {}) });
     if (cancelled && f.cancelledAtMs !== undefined && inRange(f.cancelledAtMs)) {
       rows.push({
         account: f.account,
@@ -293,8 +374,23 @@ export function scenarioAccountStatements(
         row: cancellationRow(row, f, f.cancelledAtMs),
       });
     }
+    if (correction) {
+      // The corrected trade takes the original's place in time, so FIFO sees it there.
+      const fixed = correctedFill(f, correction);
+      const fm = money(fixed);
+      const fixedFifo = book.apply(key, {
+        quantity: fm.quantity,
+        netCash: fm.netCash,
+        openedBy: fixed.execId,
+      });
+      const fixedRow = correctionRow(ctx, row, fixed, fixedFifo, correction.atMs);
+      opened.set(fixed.execId, fixedRow);
+      if (inRange(correction.atMs)) {
+        rows.push({ account: f.account, timeMs: correction.atMs, row: fixedRow, closes: fixedFifo.closes });
+      }
+    }
   }
-  rows.sort((a, b) => a.timeMs - b.timeMs);
+  rows.sort(statementOrder);
   const whenGenerated = newYork(options.at).dateTime;
   return scenario.accounts.map((a) => ({
     accountId: a.id,
@@ -302,7 +398,11 @@ export function scenarioAccountStatements(
     toDate: to,
     period,
     whenGenerated,
-    trades: rows.filter((r) => r.account === a.id).map((r) => r.row),
+    trades: withDetailRows(
+      rows.filter((r) => r.account === a.id),
+      scenario.history?.levels ?? [],
+      opened,
+    ),
   }));
 }
 
