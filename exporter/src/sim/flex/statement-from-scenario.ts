@@ -222,6 +222,16 @@ function fillRow(ctx: Ctx, f: Fill, fifo: { openClose: string; cost: Big; realiz
   };
 }
 
+/** The orig* columns of a row that cancels or corrects `original`: they name it. */
+function originalColumns(original: FlexTradeRow): FlexTradeRow {
+  return {
+    origTradePrice: original.tradePrice ?? '0',
+    origTradeDate: original.tradeDate ?? '',
+    origTradeID: original.tradeID ?? '',
+    origOrderID: original.ibOrderID ?? '0',
+  };
+}
+
 /**
  * IB's reversal of a cancelled trade: the same execution, every quantity and amount negated,
  * notes `Ca`, its own tradeID and origTradeID naming the trade it cancels.
@@ -245,10 +255,7 @@ function cancellationRow(original: FlexTradeRow, f: Fill, cancelledAtMs: number)
     fifoPnlRealized: '0',
     mtmPnl: '0',
     notes: 'Ca',
-    origTradePrice: original.tradePrice ?? '0',
-    origTradeDate: original.tradeDate ?? '',
-    origTradeID: original.tradeID ?? '',
-    origOrderID: original.ibOrderID ?? '0',
+    ...originalColumns(original),
     transactionID: derivedId(`cancel-transaction:${f.execId}`),
     buySell: original.buySell === 'BUY' ? 'SELL' : 'BUY',
   };
@@ -285,10 +292,7 @@ function correctionRow(
     ...fillRow(ctx, fixed, fifo),
     reportDate: newYork(atMs).date,
     notes: 'Co',
-    origTradePrice: original.tradePrice ?? '0',
-    origTradeDate: original.tradeDate ?? '',
-    origTradeID: original.tradeID ?? '',
-    origOrderID: original.ibOrderID ?? '0',
+    ...originalColumns(original),
     transactionID: derivedId(`correct-transaction:${fixed.execId}`),
   };
 }
