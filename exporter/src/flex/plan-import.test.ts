@@ -393,6 +393,31 @@ describe('planFlexImport rules', () => {
     expect(batch.cancellations.map((c) => c.baseExecId)).toEqual(['0000e0d5.9.01']);
   });
 
+  it('keeps a fill IB cancelled and booked again under the same tradeID as the higher revision', () => {
+    // Bought 2, cancelled, booked again as 1 under the same trade id with the execId's next
+    // revision, then 1 more as a trade of its own: 2 held, no cancellation left to send.
+    const batch = plan(
+      statement([
+        trade({ tradeID: '9', quantity: '2', ibExecID: '0000e0d5.9.01.01' }),
+        trade({
+          tradeID: '',
+          origTradeID: '9',
+          notes: 'Ca',
+          ibExecID: '',
+          quantity: '-2',
+          buySell: 'BUY (Ca.)',
+        }),
+        trade({ tradeID: '9', quantity: '1', ibExecID: '0000e0d5.9.01.02' }),
+        trade({ tradeID: '10', quantity: '1', ibExecID: '0000e0d5.10.01.01' }),
+      ]),
+    );
+    expect(batch.fills.map((f) => [f.line, f.execution.execId, f.execution.shares])).toEqual([
+      [7, '0000e0d5.9.01.02', 1],
+      [8, '0000e0d5.10.01.01', 1],
+    ]);
+    expect(batch.cancellations).toEqual([]);
+  });
+
   it('names no execId for a cancelled trade whose rows disagree on it', () => {
     const batch = plan(
       statement([

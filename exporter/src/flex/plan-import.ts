@@ -227,6 +227,24 @@ function keep(fills: Map<string, FlexFill>, fill: FlexFill, trade: FlexTrade): v
 }
 
 /**
+ * A cancellation followed by a rebooking under the same tradeID, as IB writes a fill it cancels
+ * and books again at another quantity: the new row is a higher revision of the same execution
+ * (….01.01 cancelled, ….01.02 booked), which replaces the earlier revision in the ledger as an API
+ * correction would. The cancellation is then of the earlier revision only, and importing it would
+ * forget the rebooked fill too (same tradeID, same base execId).
+ */
+function isRebooked(rows: FlexFill[]): boolean {
+  const revisions = new Map<string, Set<number>>();
+  for (const { execution } of rows) {
+    revisions.set(
+      execution.baseExecId,
+      (revisions.get(execution.baseExecId) ?? new Set()).add(execution.revision),
+    );
+  }
+  return [...revisions.values()].some((seen) => seen.size > 1);
+}
+
+/**
  * The base execId of the trade a cancellation names, when its original row is in the statement
  * (a cancellation row writes no ibExecID of its own): only when the rows under that tradeID,
  * other than those cancelling it, agree on one.
@@ -283,6 +301,14 @@ export function planFlexImport(response: FlexQueryResponse, options: FlexPlanOpt
         byTrade.set(key, [...(byTrade.get(key) ?? []), fill]);
       }
       keep(fills, fill, trade);
+    }
+  }
+
+  for (const [key, lines] of cancelledBy) {
+    const rows = (byTrade.get(key) ?? []).filter((row) => !lines.has(row.line));
+    if (isRebooked(rows)) {
+      cancellations.delete(key);
+      cancelledBy.delete(key);
     }
   }
 
