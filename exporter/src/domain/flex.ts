@@ -18,6 +18,25 @@ export interface FlexCancellation {
   account: string;
   /** IB's tradeID of the trade it cancels (Flex `origTradeID`, else the row's own tradeID). */
   tradeId: string;
+  /**
+   * The base execId of the trade it cancels, when the statement knows it: a cancellation row
+   * itself writes no ibExecID, so this is set only when the original trade is in the same
+   * statement. It lets the ledger find the original among fills the API stored, which carry no
+   * tradeId.
+   */
+  baseExecId?: string;
+}
+
+/**
+ * A row IB booked without an execution (an option expiry, assignment or exercise, an automatic
+ * currency conversion): not a fill, since the TWS API never reports it as an execution and the
+ * ledger is one record of executions. Listed so the import can say what it left out and why.
+ */
+export interface FlexIgnoredRow {
+  line: number;
+  account: string;
+  /** E.g. "option expiry booked by IB (Ep), not an execution". */
+  reason: string;
 }
 
 /** A validated statement, ready to import in one transaction. */
@@ -26,6 +45,8 @@ export interface FlexBatch {
   accounts: string[];
   fills: FlexFill[];
   cancellations: FlexCancellation[];
+  /** Rows left out on purpose (booked by IB, not executions); absent = none. */
+  ignored?: FlexIgnoredRow[];
 }
 
 /**

@@ -64,12 +64,14 @@ describe('parseFlexStatement on the checked-in Activity statement', () => {
   });
 
   it('keeps every row of the Trades section in order, executions, the order and the closed lots', () => {
-    // 12 executions (one the cancellation), 1 ORDER row, 2 CLOSED_LOT rows, on lines 7 to 21.
+    // 12 executions (one the cancellation), 1 ORDER row, 2 CLOSED_LOT rows, on lines 7 to 21, then
+    // 5 executions on lines 22 to 26 (three of them booked by IB: an expiry and an assignment).
     expect(rows.map((t) => t.element)).toEqual([
       ...['Trade', 'Trade', 'Trade', 'Trade', 'Order', 'Trade', 'Trade', 'Trade', 'Lot'],
       ...['Trade', 'Trade', 'Trade', 'Trade', 'Trade', 'Lot'],
+      ...['Trade', 'Trade', 'Trade', 'Trade', 'Trade'],
     ]);
-    expect(rows.map((t) => t.line)).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+    expect(rows.map((t) => t.line)).toEqual(Array.from({ length: 20 }, (_, i) => 7 + i));
     expect(rows.map((t) => t.levelOfDetail)).toEqual(
       rows.map((t) => ({ Trade: 'EXECUTION', Order: 'ORDER', Lot: 'CLOSED_LOT' })[t.element]),
     );

@@ -91,6 +91,8 @@ describe('planFlexImport of the checked-in Activity statement', () => {
     ).toEqual([
       [7, 'SAP', 'buy', 20],
       [8, 'AAPL', 'buy', 100],
+      [22, 'TSLA', 'buy', 1],
+      [24, 'NVDA', 'sell', 1],
       [9, 'MSFT', 'buy', 30],
       [10, 'MSFT', 'buy', 20],
       [12, 'AAPL', 'buy', 2],
@@ -109,9 +111,45 @@ describe('planFlexImport of the checked-in Activity statement', () => {
 
   it('cancels the NVDA buy with its reversal, storing neither', () => {
     expect(batch.cancellations).toEqual([
-      { line: lineOf('tradeID="7001001109"'), account: 'U1234567', tradeId: '7001001108' },
+      {
+        line: lineOf('tradeID="7001001109"'),
+        account: 'U1234567',
+        tradeId: '7001001108',
+        // From the cancelled buy's own row: the cancellation writes no ibExecID.
+        baseExecId: '0000e0d5.67470f20.01',
+      },
     ]);
-    expect(batch.fills.some((f) => f.execution.contract.symbol === 'NVDA')).toBe(false);
+    expect(
+      batch.fills.some(
+        (f) => f.execution.contract.secType === 'STK' && f.execution.contract.symbol === 'NVDA',
+      ),
+    ).toBe(false);
+  });
+
+  it('leaves out the expiry and the assignment IB booked without an execution, saying why', () => {
+    expect(batch.ignored).toEqual([
+      { line: 23, account: 'U1234567', reason: 'option expiry booked by IB (Ep), not an execution' },
+      { line: 25, account: 'U1234567', reason: 'option assignment booked by IB (A), not an execution' },
+      { line: 26, account: 'U1234567', reason: 'option assignment booked by IB (A), not an execution' },
+    ]);
+    for (const line of [23, 25, 26]) expect(batch.fills.map((f) => f.line)).not.toContain(line);
+  });
+
+  it('so the expired put and the assigned put stay open in what the ledger gets, and no NVDA shares arrive', () => {
+    // Worked by hand: +1 TSLA put bought (line 22), -1 NVDA put sold (line 24); the expiry (23),
+    // the assignment (25) and its 100 shares (26) are not fills.
+    const held = new Map<number, number>();
+    for (const { execution } of batch.fills) {
+      const signed = execution.side === 'buy' ? execution.shares : -execution.shares;
+      held.set(execution.contract.conId, (held.get(execution.contract.conId) ?? 0) + signed);
+    }
+    expect(held.get(760001001)).toBe(1);
+    expect(held.get(760001002)).toBe(-1);
+    expect(held.has(4815747)).toBe(false);
+    expect(fill('0000e0d5.6744e001.01.01')?.report).toMatchObject({
+      commission: '0.65',
+      realizedPnl: undefined,
+    });
   });
 
   it('turns the stock buy into the execution and commission report the API would have sent', () => {
@@ -241,18 +279,47 @@ describe('planFlexImport rules', () => {
     );
   });
 
-  it('says when a row without ibExecID is one IB booked without an execution (an option expiry)', () => {
-    const expiry = trade({
-      transactionType: 'BookTrade',
-      notes: 'Ep',
-      ibExecID: '',
-      quantity: '-2',
-      buySell: 'SELL',
-    });
-    expect(inputError(() => plan(statement([expiry]))).message).toBe(
-      'line 5: trade 11, AAPL: no ibExecID: IB booked this BookTrade (Ep) without an execution, and the ledger ' +
-        'keys fills by execution id',
+  it('leaves out a row IB booked without an execution and lists it with the reason', () => {
+    const booked = (notes: string, transactionType = 'BookTrade') =>
+      trade({ transactionType, notes, ibExecID: '', quantity: '-2', buySell: 'SELL', tradePrice: '0' });
+    const batch = plan(
+      statement([
+        booked('C;Ep'),
+        booked('A;C'),
+        booked('Ex;C'),
+        booked('AFx', ''),
+        booked(''),
+        trade({ ibExecID: '0000e0d5.7.01.01', tradeID: '17' }),
+      ]),
     );
+    expect(batch.ignored).toEqual([
+      { line: 5, account: 'U1234567', reason: 'option expiry booked by IB (Ep), not an execution' },
+      { line: 6, account: 'U1234567', reason: 'option assignment booked by IB (A), not an execution' },
+      { line: 7, account: 'U1234567', reason: 'option exercise booked by IB (Ex), not an execution' },
+      {
+        line: 8,
+        account: 'U1234567',
+        reason: 'automatic currency conversion booked by IB (AFx), not an execution',
+      },
+      { line: 9, account: 'U1234567', reason: 'booked by IB (BookTrade), not an execution' },
+    ]);
+    expect(batch.fills.map((f) => f.line)).toEqual([10]);
+  });
+
+  it('still refuses an exchange execution without ibExecID, whatever its codes say', () => {
+    const error = inputError(() =>
+      plan(statement([trade({ transactionType: 'ExchTrade', notes: 'Ep', ibExecID: '', tradeID: '12' })])),
+    );
+    expect(error.line).toBe(5);
+    expect(error.message).toBe(
+      'line 5: trade 12, AAPL: no ibExecID: add "IB Execution ID" to the Trades section of the Flex query',
+    );
+  });
+
+  it('keeps a booked row that does carry an ibExecID as a fill', () => {
+    const batch = plan(statement([trade({ transactionType: 'BookTrade', notes: 'Ep' })]));
+    expect(batch.fills.map((f) => f.execution.execId)).toEqual(['0000e0d5.1.01.01']);
+    expect(batch.ignored).toEqual([]);
   });
 
   it('names a currency pair as the API does: its base currency, the pair as local symbol', () => {
@@ -300,7 +367,9 @@ describe('planFlexImport rules', () => {
         }),
       ]),
     );
-    expect(batch.cancellations).toEqual([{ line: 6, account: 'U1234567', tradeId: '9' }]);
+    expect(batch.cancellations).toEqual([
+      { line: 6, account: 'U1234567', tradeId: '9', baseExecId: '0000e0d5.9.01' },
+    ]);
     expect(batch.fills.map((f) => [f.line, f.execution.tradeId, f.execution.price])).toEqual([
       [6, '10', 230.5],
     ]);
@@ -320,6 +389,51 @@ describe('planFlexImport rules', () => {
       ]),
     );
     expect(batch.fills.map((f) => f.line)).toEqual([6]);
+    // The execId of the trade it corrects, not its own.
+    expect(batch.cancellations.map((c) => c.baseExecId)).toEqual(['0000e0d5.9.01']);
+  });
+
+  it('keeps a fill IB cancelled and booked again under the same tradeID as the higher revision', () => {
+    // Bought 2, cancelled, booked again as 1 under the same trade id with the execId's next
+    // revision, then 1 more as a trade of its own: 2 held, no cancellation left to send.
+    const batch = plan(
+      statement([
+        trade({ tradeID: '9', quantity: '2', ibExecID: '0000e0d5.9.01.01' }),
+        trade({
+          tradeID: '',
+          origTradeID: '9',
+          notes: 'Ca',
+          ibExecID: '',
+          quantity: '-2',
+          buySell: 'BUY (Ca.)',
+        }),
+        trade({ tradeID: '9', quantity: '1', ibExecID: '0000e0d5.9.01.02' }),
+        trade({ tradeID: '10', quantity: '1', ibExecID: '0000e0d5.10.01.01' }),
+      ]),
+    );
+    expect(batch.fills.map((f) => [f.line, f.execution.execId, f.execution.shares])).toEqual([
+      [7, '0000e0d5.9.01.02', 1],
+      [8, '0000e0d5.10.01.01', 1],
+    ]);
+    expect(batch.cancellations).toEqual([]);
+  });
+
+  it('names no execId for a cancelled trade whose rows disagree on it', () => {
+    const batch = plan(
+      statement([
+        trade({ tradeID: '9', ibExecID: '0000e0d5.9.01.01' }),
+        trade({ tradeID: '9', ibExecID: '0000e0d5.29.01.01' }),
+        trade({
+          tradeID: '13',
+          origTradeID: '9',
+          notes: 'Ca',
+          ibExecID: '',
+          quantity: '-10',
+          buySell: 'BUY (Ca.)',
+        }),
+      ]),
+    );
+    expect(batch.cancellations).toEqual([{ line: 7, account: 'U1234567', tradeId: '9' }]);
   });
 
   it('stores a row written twice once', () => {

@@ -5,7 +5,13 @@
 // ones; a cancelled trade (Ca) is a cancellation, never a fill; a correction (Co) cancels the
 // trade it corrects and is a fill itself. Pure apart from luxon's zone rules.
 import { parseExecId } from '../domain/exec-id.js';
-import { type FlexBatch, type FlexCancellation, type FlexFill, FlexInputError } from '../domain/flex.js';
+import {
+  type FlexBatch,
+  type FlexCancellation,
+  type FlexFill,
+  type FlexIgnoredRow,
+  FlexInputError,
+} from '../domain/flex.js';
 import type { CommissionRecord, ContractInfo, Decimal, ExecutionRecord, Side } from '../domain/types.js';
 import type { FlexQueryResponse, FlexStatement, FlexTrade } from './parse-statement.js';
 import { flexMillis, readFlexZone } from './parse-time.js';
@@ -23,8 +29,15 @@ export const DEFAULT_FLEX_ZONE = 'US/Eastern';
 /** Asset categories whose Flex `symbol` is the contract's local symbol, as the API names it. */
 const DERIVATIVES = new Set(['OPT', 'FOP', 'FUT', 'WAR', 'FSFOP', 'FSOPT', 'IOPT']);
 
-/** Codes of rows IB books without an exchange execution: assignment, exercise, expiry, AutoFX. */
-const BOOKED = new Set(['A', 'Ex', 'Ep', 'AEx', 'MEx', 'AFx']);
+/** Codes of rows IB books without an exchange execution, and what each row is. */
+const BOOKED = new Map([
+  ['Ep', 'option expiry'],
+  ['A', 'option assignment'],
+  ['Ex', 'option exercise'],
+  ['AEx', 'automatic option exercise'],
+  ['MEx', 'manual option exercise'],
+  ['AFx', 'automatic currency conversion'],
+]);
 
 const codesOf = (text: string | undefined): string[] => (text ?? '').split(';').map((code) => code.trim());
 
@@ -55,6 +68,20 @@ function isCancellation(trade: FlexTrade): boolean {
     trade.transactionType === 'TradeCancel' ||
     trade.transactionType === 'FracShareCancel'
   );
+}
+
+/**
+ * Why a row without ibExecID is one IB booked rather than executed (BookTrade: an expiry,
+ * assignment or exercise; AFx: an automatic currency conversion), or undefined for an execution
+ * (ExchTrade, or no transaction type and no booking code) that lacks its ibExecID. The TWS API
+ * reports none of these bookings as an execution either, so the ledger leaves them out.
+ */
+function bookedReason(trade: FlexTrade): string | undefined {
+  if (trade.ibExecID !== undefined || trade.transactionType === 'ExchTrade') return undefined;
+  const code = trade.notes.find((note) => BOOKED.has(note));
+  if (code !== undefined) return `${BOOKED.get(code)} booked by IB (${code}), not an execution`;
+  if (trade.transactionType === 'BookTrade') return 'booked by IB (BookTrade), not an execution';
+  return undefined;
 }
 
 function isCorrection(trade: FlexTrade): boolean {
@@ -128,18 +155,8 @@ function contractOf(trade: FlexTrade): ContractInfo {
 
 function fillOf(trade: FlexTrade, account: string, zone: string): FlexFill {
   const execId = trade.ibExecID;
-  if (execId === undefined) {
-    // IB books some rows without an execution (BookTrade: assignments, exercises, expirations;
-    // AFx: automatic currency conversions): the ledger keys every fill by its execId, so they
-    // cannot be imported, and leaving them out silently would leave their positions open.
-    const booked = trade.transactionType === 'BookTrade' || trade.notes.some((code) => BOOKED.has(code));
-    fail(
-      trade,
-      booked
-        ? `no ibExecID: IB booked this ${trade.transactionType ?? 'trade'} (${trade.notes.join(';')}) without an execution, and the ledger keys fills by execution id`
-        : 'no ibExecID: add "IB Execution ID" to the Trades section of the Flex query',
-    );
-  }
+  if (execId === undefined)
+    fail(trade, 'no ibExecID: add "IB Execution ID" to the Trades section of the Flex query');
   const quantity = trade.quantity === undefined ? 0 : Number(trade.quantity);
   if (quantity === 0) fail(trade, 'no quantity');
   if (trade.tradePrice === undefined) fail(trade, 'no tradePrice');
@@ -210,15 +227,49 @@ function keep(fills: Map<string, FlexFill>, fill: FlexFill, trade: FlexTrade): v
 }
 
 /**
- * Plans the import of a statement: every fill and cancellation of every account it covers.
- * Throws FlexInputError naming the line and the trade for a row that cannot be a fill.
+ * A cancellation followed by a rebooking under the same tradeID, as IB writes a fill it cancels
+ * and books again at another quantity: the new row is a higher revision of the same execution
+ * (….01.01 cancelled, ….01.02 booked), which replaces the earlier revision in the ledger as an API
+ * correction would. The cancellation is then of the earlier revision only, and importing it would
+ * forget the rebooked fill too (same tradeID, same base execId).
+ */
+function isRebooked(rows: FlexFill[]): boolean {
+  const revisions = new Map<string, Set<number>>();
+  for (const { execution } of rows) {
+    revisions.set(
+      execution.baseExecId,
+      (revisions.get(execution.baseExecId) ?? new Set()).add(execution.revision),
+    );
+  }
+  return [...revisions.values()].some((seen) => seen.size > 1);
+}
+
+/**
+ * The base execId of the trade a cancellation names, when its original row is in the statement
+ * (a cancellation row writes no ibExecID of its own): only when the rows under that tradeID,
+ * other than those cancelling it, agree on one.
+ */
+function originalExecId(rows: FlexFill[] | undefined, cancelling: Set<number>): string | undefined {
+  const ids = new Set(
+    (rows ?? []).filter((row) => !cancelling.has(row.line)).map((row) => row.execution.baseExecId),
+  );
+  return ids.size === 1 ? [...ids][0] : undefined;
+}
+
+/**
+ * Plans the import of a statement: every fill and cancellation of every account it covers, and
+ * the rows IB booked without an execution, which it leaves out (`ignored`). Throws
+ * FlexInputError naming the line and the trade for a row that cannot be a fill.
  */
 export function planFlexImport(response: FlexQueryResponse, options: FlexPlanOptions = {}): FlexBatch {
   const accounts = new Set<string>();
   const fills = new Map<string, FlexFill>();
+  const ignored: FlexIgnoredRow[] = [];
   const cancellations = new Map<string, FlexCancellation>();
   /** Which rows cancel each trade: a correction may repeat the id of the trade it corrects. */
   const cancelledBy = new Map<string, Set<number>>();
+  /** Every fill row under each tradeID, to name a cancelled trade's execId. */
+  const byTrade = new Map<string, FlexFill[]>();
   const cancel = (trade: FlexTrade, account: string, tradeId: string): void => {
     const key = tradeKey(account, tradeId);
     if (!cancellations.has(key)) cancellations.set(key, { line: trade.line, account, tradeId });
@@ -238,13 +289,31 @@ export function planFlexImport(response: FlexQueryResponse, options: FlexPlanOpt
         cancel(trade, account, target);
         continue;
       }
+      const booked = bookedReason(trade);
+      if (booked !== undefined) {
+        ignored.push({ line: trade.line, account, reason: booked });
+        continue;
+      }
       if (isCorrection(trade) && trade.origTradeID !== undefined) cancel(trade, account, trade.origTradeID);
-      keep(fills, fillOf(trade, account, zone), trade);
+      const fill = fillOf(trade, account, zone);
+      if (trade.tradeID !== undefined) {
+        const key = tradeKey(account, trade.tradeID);
+        byTrade.set(key, [...(byTrade.get(key) ?? []), fill]);
+      }
+      keep(fills, fill, trade);
+    }
+  }
+
+  for (const [key, lines] of cancelledBy) {
+    const rows = (byTrade.get(key) ?? []).filter((row) => !lines.has(row.line));
+    if (isRebooked(rows)) {
+      cancellations.delete(key);
+      cancelledBy.delete(key);
     }
   }
 
   // A trade cancelled in the same statement is not stored at all; the cancellation still goes to
-  // the ledger, which forgets the fill if an earlier import stored it.
+  // the ledger, which forgets the fill if an earlier import (or the API) stored it.
   const kept = [...fills.values()].filter((fill) => {
     const id = fill.execution.tradeId;
     const by = id === undefined ? undefined : cancelledBy.get(tradeKey(fill.execution.account, id));
@@ -254,6 +323,10 @@ export function planFlexImport(response: FlexQueryResponse, options: FlexPlanOpt
     accounts: [...accounts],
     // In time order, as the API would have reported them: Flex sorts by symbol.
     fills: kept.sort((a, b) => a.execution.time - b.execution.time || a.line - b.line),
-    cancellations: [...cancellations.values()],
+    cancellations: [...cancellations].map(([key, cancellation]) => {
+      const baseExecId = originalExecId(byTrade.get(key), cancelledBy.get(key) ?? new Set());
+      return baseExecId === undefined ? cancellation : { ...cancellation, baseExecId };
+    }),
+    ignored,
   };
 }
