@@ -12,6 +12,7 @@ import type {
   Decimal,
   ExecutionRecord,
   LedgerTotals,
+  PnlSource,
   PositionPnl,
   PositionRecord,
   Stream,
@@ -74,6 +75,10 @@ export interface RoundTripFill {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
+  /** 'flex' for a fill imported from a Flex statement; absent for the API's. */
+  source?: PnlSource;
+  /** The basis of realizedPnl: 'flex' when its report came from a statement; absent for the API's (or none). */
+  reportSource?: PnlSource;
 }
 
 export interface TradeQuery {
@@ -98,6 +103,12 @@ export interface TradeRow {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
+  /** 'flex' for a fill imported from a Flex statement; absent for the API's. */
+  source?: PnlSource;
+  /** The basis of realizedPnl: 'flex' when its report came from a statement; absent for the API's (or none). */
+  reportSource?: PnlSource;
+  /** IB's trade id, when a Flex statement said it. */
+  tradeId?: string;
 }
 
 export interface Store {
