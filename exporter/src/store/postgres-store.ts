@@ -8,6 +8,7 @@ import { groupExecIds, groupTotalsKeys, planFillGroup } from '../domain/fill-gro
 import type { FillEvent, StoredFill } from '../domain/fill-group.js';
 import { sourceOf } from '../domain/basis.js';
 import { ledgerKey } from '../domain/ledger.js';
+import type { FlexBatch } from '../domain/flex.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -24,6 +25,7 @@ import type { CurrentTrip } from '../domain/round-trips.js';
 import type { OrderStore } from './order-store.js';
 import { PostgresOrderStore } from './postgres-order-store.js';
 import type { OrderScope } from './postgres-order-store.js';
+import { PostgresFlexImport } from './postgres-flex-import.js';
 import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
@@ -38,6 +40,7 @@ import {
 } from './rows.js';
 import type { Row } from './rows.js';
 import type {
+  FlexImportResult,
   HistoryQuery,
   PersistedState,
   RecordResult,
@@ -234,7 +237,10 @@ export class PostgresStore implements Store {
   }
 
   /** Runs fn in one transaction on one connection; opens (migrates) first if needed. */
-  private async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async tx<T>(
+    fn: (client: pg.PoolClient) => Promise<T>,
+    options: { rollback?: boolean } = {},
+  ): Promise<T> {
     if (this.closed) throw new Error(`the database ${this.location} is closed`);
     await this.open();
     const client = await this.pool.connect();
@@ -242,7 +248,8 @@ export class PostgresStore implements Store {
     try {
       await client.query('BEGIN');
       const result = await fn(client);
-      await client.query('COMMIT');
+      // A dry run: everything was decided and written, and none of it is kept.
+      await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
       return result;
     } catch (error) {
       broken = isOutage(error);
@@ -264,68 +271,90 @@ export class PostgresStore implements Store {
     if (events.length === 0) return Promise.resolve([]);
     return this.tx(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [FILL_LOCK]);
-      const ids = groupExecIds(events);
-      // One client runs one query at a time: pg would queue a second one anyway, and warns that
-      // overlapping queries on a client stop working in pg 9.
-      const fillRows = await client.query(
-        `SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, e.source, e.trade_id, c.currency
-         FROM executions e JOIN contracts c USING (con_id) WHERE e.base_exec_id = ANY($1::text[])`,
-        [ids],
-      );
-      const reportRows = await client.query(
-        `SELECT base_exec_id, exec_id, revision, commission::text, currency, realized_pnl::text, source
-         FROM commission_reports WHERE base_exec_id = ANY($1::text[])`,
-        [ids],
-      );
-      const fills = new Map<string, StoredFill>(
-        fillRows.rows.map((row: Row) => [
-          row.base_exec_id as string,
-          {
-            revision: row.revision as number,
-            account: row.account as string,
-            contract: { conId: row.con_id as number, currency: row.currency as string },
-            time: row.time_ms as number,
-            source: sourceFromColumn(row.source),
-            tradeId: opt(row.trade_id as string | null),
-          },
-        ]),
-      );
-      const reports = new Map(
-        reportRows.rows.map((row: Row) => [row.base_exec_id as string, reportFromRow(row)]),
-      );
-      const keys = groupTotalsKeys(events, fills, reports);
-      const accounts = [
-        ...new Set(events.flatMap((e) => (e.kind === 'execution' ? [e.execution.account] : []))),
-      ];
-      const totalsRows = await client.query(
-        `SELECT t.account, t.con_id, t.currency, t.realized_pnl::text, t.commissions::text, t.reports, t.flex_reports
-         FROM ledger_totals t JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k (account, con_id, currency)
-           USING (account, con_id, currency)`,
-        columns(keys, [(k) => k.account, (k) => k.conId, (k) => k.currency]),
-      );
-      const countRows = await client.query(
-        `SELECT account, executions FROM account_executions WHERE account = ANY($1::text[])`,
-        [accounts],
-      );
-      const plan = planFillGroup(
-        events,
-        {
-          fills,
-          reports,
-          totals: new Map(
-            totalsRows.rows.map((row: Row) => [ledgerKey(ledgerFromRow(row)), ledgerFromRow(row)]),
-          ),
-          executionCounts: new Map(
-            countRows.rows.map((row: Row) => [row.account as string, row.executions as number]),
-          ),
-        },
-        // Several exporters share the database: what another one stored is news to this memory.
-        { echoStored: true },
-      );
-      await this.writePlan(client, plan);
-      await this.updateHistory(client, events, plan, fills, reports);
-      return plan.results;
+      return this.recordGroup(client, events);
     });
+  }
+
+  /**
+   * A Flex statement in one transaction under the fill lock, so it never interleaves with a fill
+   * group of this or another exporter; a dry run rolls the transaction back.
+   */
+  importFlex(batch: FlexBatch, options: { dryRun: boolean }): Promise<FlexImportResult> {
+    return this.tx(
+      async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [FILL_LOCK]);
+        const flex = new PostgresFlexImport(client, this.history, (events) =>
+          this.recordGroup(client, events),
+        );
+        return flex.run(batch, options.dryRun);
+      },
+      { rollback: options.dryRun },
+    );
+  }
+
+  /** One fill group inside the caller's transaction, which holds the fill lock. */
+  private async recordGroup(client: pg.PoolClient, events: FillEvent[]): Promise<RecordResult[]> {
+    const ids = groupExecIds(events);
+    // One client runs one query at a time: pg would queue a second one anyway, and warns that
+    // overlapping queries on a client stop working in pg 9.
+    const fillRows = await client.query(
+      `SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, e.source, e.trade_id, c.currency
+       FROM executions e JOIN contracts c USING (con_id) WHERE e.base_exec_id = ANY($1::text[])`,
+      [ids],
+    );
+    const reportRows = await client.query(
+      `SELECT base_exec_id, exec_id, revision, commission::text, currency, realized_pnl::text, source
+       FROM commission_reports WHERE base_exec_id = ANY($1::text[])`,
+      [ids],
+    );
+    const fills = new Map<string, StoredFill>(
+      fillRows.rows.map((row: Row) => [
+        row.base_exec_id as string,
+        {
+          revision: row.revision as number,
+          account: row.account as string,
+          contract: { conId: row.con_id as number, currency: row.currency as string },
+          time: row.time_ms as number,
+          source: sourceFromColumn(row.source),
+          tradeId: opt(row.trade_id as string | null),
+        },
+      ]),
+    );
+    const reports = new Map(
+      reportRows.rows.map((row: Row) => [row.base_exec_id as string, reportFromRow(row)]),
+    );
+    const keys = groupTotalsKeys(events, fills, reports);
+    const accounts = [
+      ...new Set(events.flatMap((e) => (e.kind === 'execution' ? [e.execution.account] : []))),
+    ];
+    const totalsRows = await client.query(
+      `SELECT t.account, t.con_id, t.currency, t.realized_pnl::text, t.commissions::text, t.reports, t.flex_reports
+       FROM ledger_totals t JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k (account, con_id, currency)
+         USING (account, con_id, currency)`,
+      columns(keys, [(k) => k.account, (k) => k.conId, (k) => k.currency]),
+    );
+    const countRows = await client.query(
+      `SELECT account, executions FROM account_executions WHERE account = ANY($1::text[])`,
+      [accounts],
+    );
+    const plan = planFillGroup(
+      events,
+      {
+        fills,
+        reports,
+        totals: new Map(
+          totalsRows.rows.map((row: Row) => [ledgerKey(ledgerFromRow(row)), ledgerFromRow(row)]),
+        ),
+        executionCounts: new Map(
+          countRows.rows.map((row: Row) => [row.account as string, row.executions as number]),
+        ),
+      },
+      // Several exporters share the database: what another one stored is news to this memory.
+      { echoStored: true },
+    );
+    await this.writePlan(client, plan);
+    await this.updateHistory(client, events, plan, fills, reports);
+    return plan.results;
   }
 
   /**

@@ -83,7 +83,10 @@ export class SqliteHistory {
         WHERE e.account = ? AND e.con_id = ?`),
       carry: p(`SELECT quantity FROM round_trip_carry WHERE account = ? AND con_id = ?`),
       saveCarry: p(`INSERT OR REPLACE INTO round_trip_carry (account, con_id, quantity) VALUES (?, ?, ?)`),
+      firstFill: p(`SELECT base_exec_id, time_ms FROM executions WHERE account = ? AND con_id = ?
+        ORDER BY time_ms, base_exec_id LIMIT 1`),
       dailyRow: p(`SELECT * FROM daily_realized WHERE account = ? AND currency = ? AND day = ?`),
+      deleteDaily: p(`DELETE FROM daily_realized WHERE account = ? AND currency = ? AND day = ?`),
       upsertDaily:
         p(`INSERT OR REPLACE INTO daily_realized (account, currency, day, realized_pnl, commissions, reports,
           flex_reports) VALUES (@account, @currency, @day, @realizedPnl, @commissions, @reports, @flexReports)`),
@@ -195,8 +198,11 @@ export class SqliteHistory {
       }
       entry.totals = addContribution(entry.totals, c, sign);
     }
-    for (const { account, day, totals } of days.values())
-      this.stmt.upsertDaily!.run({ ...totals, flexReports: totals.flexReports ?? 0, account, day });
+    for (const { account, day, totals } of days.values()) {
+      // As PostgreSQL does: a day left without joined fills (all taken back) has no row.
+      if (totals.reports === 0) this.stmt.deleteDaily!.run(account, totals.currency, day);
+      else this.stmt.upsertDaily!.run({ ...totals, flexReports: totals.flexReports ?? 0, account, day });
+    }
   }
 
   /**
@@ -211,6 +217,21 @@ export class SqliteHistory {
       if (this.establishCarry(account, conId, quantity) !== '0') changed.push(this.rederive(account, conId));
     }
     return changed;
+  }
+
+  /** What the position held before its stored fills, once learned (reconcile); undefined before. */
+  carryOf(account: string, conId: number): string | undefined {
+    return (this.stmt.carry!.get(account, conId) as Row | undefined)?.quantity as string | undefined;
+  }
+
+  saveCarry(account: string, conId: number, quantity: string): void {
+    this.stmt.saveCarry!.run(account, conId, quantity);
+  }
+
+  /** The position's first stored fill in time order, if it has one. */
+  firstFill(account: string, conId: number): { time: number; baseExecId: string } | undefined {
+    const row = this.stmt.firstFill!.get(account, conId) as Row | undefined;
+    return row && { time: row.time_ms as number, baseExecId: row.base_exec_id as string };
   }
 
   private establishCarry(account: string, conId: number, quantity: number): string {

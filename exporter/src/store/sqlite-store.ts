@@ -9,6 +9,7 @@ import { groupExecIds, groupTotalsKeys, planFillGroup } from '../domain/fill-gro
 import type { StoredFill } from '../domain/fill-group.js';
 import { sourceOf } from '../domain/basis.js';
 import { ledgerKey } from '../domain/ledger.js';
+import type { FlexBatch } from '../domain/flex.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -28,8 +29,10 @@ import { checkSqliteLedger } from './sqlite-ledger-check.js';
 import { LedgerLock } from './sqlite-ledger-lock.js';
 import { SqliteOrderStore } from './sqlite-order-store.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { SqliteFlexImport } from './sqlite-flex-import.js';
 import type {
   FillEvent,
+  FlexImportResult,
   HistoryQuery,
   PersistedState,
   RecordResult,
@@ -66,6 +69,9 @@ function ledgerFromRow(row: Row): LedgerTotals {
   return { account: row.account as string, conId: row.con_id as number, ...totalsFromRow(row) };
 }
 
+/** Thrown inside a dry run's transaction so that it rolls back. */
+const ROLL_BACK = Symbol('dry run');
+
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:' for unit tests. */
   path: string;
@@ -79,6 +85,7 @@ export class SqliteStore implements Store {
   /** Runs fn in one transaction. Built once: db.transaction() builds its wrappers anew on every call (bench: ingest). */
   private readonly atomic: <T>(fn: () => T) => T;
   private orderStore: SqliteOrderStore | undefined;
+  private flex: SqliteFlexImport | undefined;
   private readonly history: SqliteHistory;
   /**
    * What memory already knows of the rows a fill group touches, so a group reads none of them
@@ -226,6 +233,45 @@ export class SqliteStore implements Store {
 
   recordCommission(report: CommissionRecord): RecordResult {
     return this.recordFills([{ kind: 'commission', report }])[0]!;
+  }
+
+  /**
+   * One transaction, like a fill group (SQLite runs one at a time, so it never interleaves with
+   * the live sync's); a dry run rolls it back, which also forgets what memory learned meanwhile.
+   */
+  importFlex(batch: FlexBatch, options: { dryRun: boolean }): FlexImportResult {
+    const run = () => this.flexImport().run(batch, options.dryRun);
+    if (!options.dryRun) return this.atomic(run);
+    let planned: FlexImportResult | undefined;
+    try {
+      this.atomic(() => {
+        planned = run();
+        throw ROLL_BACK;
+      });
+    } catch (error) {
+      if (error !== ROLL_BACK) throw error;
+    }
+    return planned!;
+  }
+
+  private flexImport(): SqliteFlexImport {
+    this.flex ??= new SqliteFlexImport({
+      db: this.db,
+      history: this.history,
+      recordGroup: (events) => this.recordGroup(events),
+      storedTotals: (key) => this.storedTotals(key),
+      saveTotals: (totals) => {
+        this.stmt.upsertLedger!.run({ ...totals, flexReports: totals.flexReports ?? 0 });
+        this.known.totals.set(ledgerKey(totals), totals);
+      },
+      addExecutions: (account, delta) => {
+        const count = (this.storedCount(account) ?? 0) + delta;
+        this.stmt.addExecutions!.run(account, delta);
+        this.known.counts.set(account, count);
+        return count;
+      },
+    });
+    return this.flex;
   }
 
   /**

@@ -8,6 +8,15 @@ ALTER TABLE executions ADD COLUMN trade_id TEXT;
 CREATE INDEX executions_by_trade ON executions (account, trade_id) WHERE trade_id IS NOT NULL;
 ALTER TABLE commission_reports ADD COLUMN source TEXT NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'flex'));
 
+-- Trades a Flex statement cancelled (IB code Ca), by IB's trade id: the fill is forgotten, and a
+-- statement imported later that still lists the original (an older one, or the same again) does
+-- not bring it back.
+CREATE TABLE flex_cancelled (
+  account      TEXT NOT NULL,
+  trade_id     TEXT NOT NULL,
+  PRIMARY KEY (account, trade_id)
+) STRICT;
+
 -- How many of a sum's reports came from Flex (domain/basis.ts): the basis of the sum.
 ALTER TABLE ledger_totals ADD COLUMN flex_reports INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE round_trip_totals ADD COLUMN flex_reports INTEGER NOT NULL DEFAULT 0;
