@@ -156,6 +156,16 @@ export const STREAM_UPDATES: TableSpec = {
   conflict: `(stream) ${newer('stream_updates', ['updated_at'])}`,
 };
 
+/** Trades a Flex statement cancelled (migration 007): the target forgets them too from now on. */
+export const FLEX_CANCELLED: TableSpec = {
+  table: 'flex_cancelled',
+  columns: [
+    ['account', 'text'],
+    ['trade_id', 'text'],
+  ],
+  conflict: '(account, trade_id) DO NOTHING',
+};
+
 /** PostgreSQL keeps one watermark per account (several exporters); it only moves forward. */
 export const BACKFILL_WATERMARK: TableSpec = {
   table: 'backfill_watermark',

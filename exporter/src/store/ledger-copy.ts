@@ -21,6 +21,7 @@ import {
   ACCOUNT_PNL,
   ACCOUNT_VALUES,
   BACKFILL_WATERMARK,
+  FLEX_CANCELLED,
   columnArrays,
   COMMISSION_REPORTS,
   CONTRACTS,
@@ -175,6 +176,7 @@ class LedgerCopy {
     await this.copyTable(ACCOUNT_VALUES);
     await this.copyTable(ACCOUNT_PNL);
     await this.copyTable(STREAM_UPDATES);
+    await this.copyTable(FLEX_CANCELLED);
     await this.copyWatermark();
     await this.writeCarries(carries);
     await this.copyOrders();
