@@ -42,6 +42,7 @@ import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage } from './postgres-errors.js';
 import { FILL_LOCK, PG_TYPES, PostgresStore } from './postgres-store.js';
+import { upsertLedgerTotals } from './postgres-ledger-totals.js';
 import { sourceFromColumn } from './rows.js';
 import type { Row } from './rows.js';
 
@@ -454,19 +455,6 @@ class LedgerCopy {
        WHERE t.account = k.account AND t.con_id = k.con_id`,
       keys,
     );
-    const list = [...totals.values()];
-    await this.client.query(
-      `INSERT INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports, flex_reports)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::numeric[], $6::int[], $7::int[])`,
-      [
-        list.map((t) => t.account),
-        list.map((t) => t.conId),
-        list.map((t) => t.currency),
-        list.map((t) => t.realizedPnl),
-        list.map((t) => t.commissions),
-        list.map((t) => t.reports),
-        list.map((t) => t.flexReports ?? 0),
-      ],
-    );
+    await upsertLedgerTotals(this.client, [...totals.values()]);
   }
 }

@@ -12,6 +12,7 @@ import { toDecimal } from '../domain/money.js';
 import type { LedgerTotals } from '../domain/types.js';
 import { FlexChanges, flexPositions } from './flex-import.js';
 import type { PostgresHistory, PositionKey } from './postgres-history.js';
+import { upsertLedgerTotals } from './postgres-ledger-totals.js';
 import { joinedReportFromRow, opt, totalsFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type { FlexImportResult, RecordResult } from './store.js';
@@ -158,23 +159,9 @@ export class PostgresFlexImport {
       );
       for (const { contribution: c } of credits)
         totals.set(ledgerKey(c), applyContribution(totals.get(ledgerKey(c)), c, -1));
-      const list = [...totals.values()];
-      await this.client.query(
-        `INSERT INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports, flex_reports)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::numeric[], $6::int[], $7::int[])
-         ON CONFLICT (account, con_id, currency) DO UPDATE SET realized_pnl = excluded.realized_pnl,
-           commissions = excluded.commissions, reports = excluded.reports, flex_reports = excluded.flex_reports`,
-        [
-          list.map((t) => t.account),
-          list.map((t) => t.conId),
-          list.map((t) => t.currency),
-          list.map((t) => t.realizedPnl),
-          list.map((t) => t.commissions),
-          list.map((t) => t.reports),
-          list.map((t) => t.flexReports ?? 0),
-        ],
-      );
-      for (const t of list) changes.totals(t);
+      const written = [...totals.values()];
+      await upsertLedgerTotals(this.client, written);
+      for (const t of written) changes.totals(t);
       await this.history.addDaily(this.client, credits);
     }
 

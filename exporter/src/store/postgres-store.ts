@@ -27,6 +27,7 @@ import { PostgresOrderStore } from './postgres-order-store.js';
 import type { OrderScope } from './postgres-order-store.js';
 import { PostgresFlexImport } from './postgres-flex-import.js';
 import { PostgresHistory } from './postgres-history.js';
+import { upsertLedgerTotals } from './postgres-ledger-totals.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
 import { loadPostgresMigrations, migratePostgres, NewerSchemaError } from './postgres-migrate.js';
@@ -448,23 +449,7 @@ export class PostgresStore implements Store {
         ]),
       );
     }
-    if (plan.totals.length > 0) {
-      await client.query(
-        `INSERT INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports, flex_reports)
-          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::numeric[], $6::int[], $7::int[])
-          ON CONFLICT (account, con_id, currency) DO UPDATE SET realized_pnl = excluded.realized_pnl,
-            commissions = excluded.commissions, reports = excluded.reports, flex_reports = excluded.flex_reports`,
-        columns<LedgerTotals>(plan.totals, [
-          (t) => t.account,
-          (t) => t.conId,
-          (t) => t.currency,
-          (t) => t.realizedPnl,
-          (t) => t.commissions,
-          (t) => t.reports,
-          (t) => t.flexReports ?? 0,
-        ]),
-      );
-    }
+    await upsertLedgerTotals(client, plan.totals);
     if (plan.newExecutions.size > 0) {
       const counts = [...plan.newExecutions];
       await client.query(
