@@ -13,7 +13,7 @@ import { SqliteStore } from '../src/store/sqlite-store.js';
 import { tempDir } from './support/exporter.js';
 import { ledgerCli } from './support/ledger-cli.js';
 
-const FIXTURE = fileURLToPath(new URL('../src/flex/fixtures/activity-statement.xml', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('./fixtures/flex/activity-statement.xml', import.meta.url));
 const ACCOUNT = 'U1234567';
 
 const row = (stdout: string) =>

@@ -4,7 +4,10 @@ import { FlexInputError } from '../domain/flex.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { importFlexStatement } from './import-statement.js';
 
-const FIXTURE = readFileSync(new URL('./fixtures/activity-statement.xml', import.meta.url), 'utf8');
+const FIXTURE = readFileSync(
+  new URL('../../test/fixtures/flex/activity-statement.xml', import.meta.url),
+  'utf8',
+);
 /** The fixture's AAPL call (multiplier 100): bought 2 for 1.3, sold 2 for 1.3076, FIFO realized 107.3924. */
 const CALL = { realizedPnl: '107.3924', commissions: '2.6076', reports: 2, flexReports: 2 };
 
