@@ -90,6 +90,18 @@ const SELL: Trade = {
 };
 const BUY_AGAIN: Trade = { side: 'buy', shares: 5, price: 105, time: at(24, 30), commission: '0.5' };
 
+/** The statement of the buy and the sell: one round trip. */
+const roundTrip = () => statement([flex('x1.01', 'T1', BUY), flex('x2.01', 'T2', SELL)]);
+/** The AAPL ledger row with these sums. */
+const aapl = (
+  sums: Pick<LedgerTotals, 'realizedPnl' | 'commissions' | 'reports' | 'flexReports'>,
+): LedgerTotals => ({
+  account: 'DU1',
+  conId: AAPL.conId,
+  currency: 'USD',
+  ...sums,
+});
+
 const counts = (
   accounts: Array<{ account: string; add: number; merge: number; skip: number; cancel: number }>,
 ) => Object.fromEntries(accounts.map((a) => [a.account, [a.add, a.merge, a.skip, a.cancel]]));
@@ -116,30 +128,24 @@ function contract(backend: Backend): void {
       basis: basisOf(t.totals[0]!),
     }));
   const rows = (sql: string) => ledger.sql(sql);
+  const daily = () =>
+    rows(`SELECT day, realized_pnl, commissions, reports, flex_reports FROM daily_realized ORDER BY day`);
 
   it('adds a statement once: importing it again, or an overlapping one, changes nothing already there', async () => {
-    const first = await store.importFlex(statement([flex('x1.01', 'T1', BUY), flex('x2.01', 'T2', SELL)]), {
+    const first = await store.importFlex(roundTrip(), {
       dryRun: false,
     });
     expect(first.summary).toEqual({
       dryRun: false,
       accounts: [{ account: 'DU1', add: 2, merge: 0, skip: 0, cancel: 0 }],
     });
-    const after = {
-      account: 'DU1',
-      conId: AAPL.conId,
-      currency: 'USD',
-      realizedPnl: '98',
-      commissions: '2',
-      reports: 2,
-      flexReports: 2,
-    };
+    const after = aapl({ realizedPnl: '98', commissions: '2', reports: 2, flexReports: 2 });
     expect(first.ledger).toEqual([after]);
     expect(first.executionCounts).toEqual([{ account: 'DU1', executions: 2 }]);
     expect(first.roundTrips.map((t) => t.trip?.closeTime)).toEqual([SELL.time]);
     expect(await totals()).toEqual(after);
 
-    const again = await store.importFlex(statement([flex('x1.01', 'T1', BUY), flex('x2.01', 'T2', SELL)]), {
+    const again = await store.importFlex(roundTrip(), {
       dryRun: false,
     });
     expect(counts(again.summary.accounts)).toEqual({ DU1: [0, 0, 2, 0] });
@@ -150,11 +156,7 @@ function contract(backend: Backend): void {
     expect(counts(overlapping.summary.accounts)).toEqual({ DU1: [1, 0, 1, 0] });
     expect(await totals()).toEqual({ ...after, commissions: '2.5', reports: 3, flexReports: 3 });
     expect(await executions()).toEqual([{ account: 'DU1', executions: 3 }]);
-    expect(
-      await rows(
-        `SELECT day, realized_pnl, commissions, reports, flex_reports FROM daily_realized ORDER BY day`,
-      ),
-    ).toEqual([
+    expect(await daily()).toEqual([
       { day: '2026-11-23', realized_pnl: '0', commissions: '1', reports: 1, flex_reports: 1 },
       { day: '2026-11-24', realized_pnl: '98', commissions: '1.5', reports: 2, flex_reports: 2 },
     ]);
@@ -180,15 +182,7 @@ function contract(backend: Backend): void {
     );
     expect(counts(result.summary.accounts)).toEqual({ DU1: [1, 1, 1, 0] });
     // 1.05 (API) + 1 and 98 (Flex, the sell's report) + 0.5 (Flex): three reports, two from Flex.
-    const after = {
-      account: 'DU1',
-      conId: AAPL.conId,
-      currency: 'USD',
-      realizedPnl: '98',
-      commissions: '2.55',
-      reports: 3,
-      flexReports: 2,
-    };
+    const after = aapl({ realizedPnl: '98', commissions: '2.55', reports: 3, flexReports: 2 });
     expect(await totals()).toEqual(after);
     expect(basisOf(after)).toBe('mixed');
     expect(await executions()).toEqual([{ account: 'DU1', executions: 3 }]);
@@ -208,7 +202,7 @@ function contract(backend: Backend): void {
   });
 
   it('lets the API win over an imported fill it reports later: its numbers replace them, the basis moves to api', async () => {
-    await store.importFlex(statement([flex('x1.01', 'T1', BUY), flex('x2.01', 'T2', SELL)]), {
+    await store.importFlex(roundTrip(), {
       dryRun: false,
     });
     // The API reports the same fills (a correction revision of the sell, too), with IB's average-cost PnL.
@@ -219,14 +213,7 @@ function contract(backend: Backend): void {
       { kind: 'commission', report: report('x2.01', { ...SELL, commission: '1.1', realizedPnl: '97.8' }) },
     ]);
     expect(results.map((r) => r.decision)).toEqual(['replace', 'replace', 'replace', 'replace']);
-    const after = {
-      account: 'DU1',
-      conId: AAPL.conId,
-      currency: 'USD',
-      realizedPnl: '97.8',
-      commissions: '2.2',
-      reports: 2,
-    };
+    const after = aapl({ realizedPnl: '97.8', commissions: '2.2', reports: 2 });
     expect(await totals()).toEqual(after);
     expect(basisOf(after)).toBe('api');
     expect(await executions()).toEqual([{ account: 'DU1', executions: 2 }]);
@@ -245,16 +232,12 @@ function contract(backend: Backend): void {
         basis: 'api',
       },
     ]);
-    expect(
-      await rows(
-        `SELECT day, realized_pnl, commissions, reports, flex_reports FROM daily_realized ORDER BY day`,
-      ),
-    ).toEqual([
+    expect(await daily()).toEqual([
       { day: '2026-11-23', realized_pnl: '0', commissions: '1.1', reports: 1, flex_reports: 0 },
       { day: '2026-11-24', realized_pnl: '97.8', commissions: '1.1', reports: 1, flex_reports: 0 },
     ]);
     // A statement imported again skips both: the API's version stays.
-    const again = await store.importFlex(statement([flex('x1.01', 'T1', BUY), flex('x2.01', 'T2', SELL)]), {
+    const again = await store.importFlex(roundTrip(), {
       dryRun: false,
     });
     expect(counts(again.summary.accounts)).toEqual({ DU1: [0, 0, 2, 0] });
@@ -262,7 +245,7 @@ function contract(backend: Backend): void {
   });
 
   it('forgets a fill a later statement cancels, with everything it added, and never brings it back', async () => {
-    const first = statement([flex('x1.01', 'T1', BUY), flex('x2.01', 'T2', SELL)]);
+    const first = roundTrip();
     await store.importFlex(first, { dryRun: false });
     const second = await store.importFlex(
       statement([flex('x3.01', 'T3', BUY_AGAIN)], [cancel('T2'), cancel('T9')]),
@@ -273,15 +256,7 @@ function contract(backend: Backend): void {
     // T9 names no stored trade: nothing to forget.
     expect(counts(second.summary.accounts)).toEqual({ DU1: [1, 0, 1, 1] });
     // Left: the buy (1) and the second buy (0.5), both opening: no realized PnL, 15 held.
-    const after = {
-      account: 'DU1',
-      conId: AAPL.conId,
-      currency: 'USD',
-      realizedPnl: '0',
-      commissions: '1.5',
-      reports: 2,
-      flexReports: 2,
-    };
+    const after = aapl({ realizedPnl: '0', commissions: '1.5', reports: 2, flexReports: 2 });
     expect(await totals()).toEqual(after);
     expect(second.ledger).toEqual([after]);
     expect(second.executionCounts).toEqual([{ account: 'DU1', executions: 2 }]);
@@ -294,11 +269,9 @@ function contract(backend: Backend): void {
       2,
       undefined,
     ]);
-    expect(
-      await rows(`SELECT day, realized_pnl, commissions, reports FROM daily_realized ORDER BY day`),
-    ).toEqual([
-      { day: '2026-11-23', realized_pnl: '0', commissions: '1', reports: 1 },
-      { day: '2026-11-24', realized_pnl: '0', commissions: '0.5', reports: 1 },
+    expect(await daily()).toEqual([
+      { day: '2026-11-23', realized_pnl: '0', commissions: '1', reports: 1, flex_reports: 1 },
+      { day: '2026-11-24', realized_pnl: '0', commissions: '0.5', reports: 1, flex_reports: 1 },
     ]);
     const third = await store.importFlex(first, { dryRun: false });
     expect(counts(third.summary.accounts)).toEqual({ DU1: [0, 0, 2, 0] });
@@ -329,17 +302,7 @@ function contract(backend: Backend): void {
       dryRun: true,
       accounts: [{ account: 'DU1', add: 1, merge: 1, skip: 1, cancel: 0 }],
     });
-    expect(dry.ledger).toEqual([
-      {
-        account: 'DU1',
-        conId: AAPL.conId,
-        currency: 'USD',
-        realizedPnl: '98',
-        commissions: '2',
-        reports: 2,
-        flexReports: 2,
-      },
-    ]);
+    expect(dry.ledger).toEqual([aapl({ realizedPnl: '98', commissions: '2', reports: 2, flexReports: 2 })]);
     expect((await store.load()).ledger).toEqual([]);
     expect(await executions()).toEqual([{ account: 'DU1', executions: 1 }]);
     expect(await rows('SELECT count(*) AS n FROM commission_reports')).toEqual([
