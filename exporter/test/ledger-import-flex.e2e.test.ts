@@ -1,5 +1,6 @@
 // `npm run ledger -- import-flex` (the compiled CLI, as a user runs it) on the parser's fixture
-// statement and a real SQLite ledger: a dry run writes nothing, the import adds the statement's
+// statement and a real SQLite ledger (and a real PostgreSQL, imported into while another store
+// holds it): a dry run writes nothing, the import adds the statement's
 // fills once, a second import skips them all, and each refusal has its exit code and names what
 // to do. The fixture, by hand: 10 execution rows are fills (an order row and two closed lots are
 // not; a trade and its cancellation in the same statement leave only the cancellation, which
@@ -8,10 +9,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactUrl } from '../src/config/database-url.js';
+import { PostgresStore } from '../src/store/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { tempDir } from './support/exporter.js';
 import { ledgerCli } from './support/ledger-cli.js';
+import { describePostgres, startPostgres } from './support/postgres.js';
+import type { PostgresCluster } from './support/postgres.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/flex/activity-statement.xml', import.meta.url));
 const ACCOUNT = 'U1234567';
@@ -106,5 +111,43 @@ describe('npm run ledger -- import-flex', () => {
       holder.close();
     }
     expect(query(ledger, 'SELECT count(*) AS n FROM executions')).toEqual([{ n: 0 }]);
+  });
+});
+
+describePostgres('npm run ledger -- import-flex into PostgreSQL', () => {
+  let cluster: PostgresCluster;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(() => cluster.destroy());
+
+  it('imports while an exporter holds the database, which then reads the fills', async () => {
+    const url = await cluster.createDatabase();
+    // Stands for a running exporter: it has migrated the database and keeps its pool open.
+    const running = new PostgresStore({ url, redacted: redactUrl(url) });
+    try {
+      await running.open();
+      const result = await ledgerCli(['import-flex', FIXTURE, '--account', ACCOUNT], {
+        IBKR_DATABASE_URL: url,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`into ${redactUrl(url)}`);
+      expect(row(result.stdout)).toEqual([10, 0, 1, 0]);
+      const aapl = (await running.load()).ledger.find((t) => t.conId === 265598);
+      expect(aapl).toEqual({
+        account: ACCOUNT,
+        conId: 265598,
+        currency: 'USD',
+        realizedPnl: '234',
+        commissions: '3',
+        reports: 3,
+        flexReports: 3,
+      });
+      const again = await ledgerCli(['import-flex', FIXTURE, '--dry-run'], { IBKR_DATABASE_URL: url });
+      expect(again.code).toBe(0);
+      expect(row(again.stdout)).toEqual([0, 0, 11, 0]);
+    } finally {
+      await running.close();
+    }
   });
 });
