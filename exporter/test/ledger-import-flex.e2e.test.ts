@@ -1,10 +1,11 @@
 // `npm run ledger -- import-flex` (the compiled CLI, as a user runs it) on the parser's fixture
 // statement and a real SQLite ledger (and a real PostgreSQL, imported into while another store
 // holds it): a dry run writes nothing, the import adds the statement's fills once, a second
-// import skips them all, and each refusal has its exit code and names what to do. The fixture, by hand: 10 execution rows are fills (an order row and two closed lots are
-// not; a trade and its cancellation in the same statement leave only the cancellation, which
-// names no stored fill: a skip). AAPL: bought 100 (1 commission), sold 40 (1, FIFO realized
-// 142.6) and 60 (1, 91.4): realized 234, commissions 3, three reports, all from Flex.
+// import skips them all, and each refusal has its exit code and names what to do. The fixture,
+// by hand: 10 execution rows are fills (an order row and two closed lots are not; a trade and its
+// cancellation in the same statement leave only the cancellation, which names no stored fill: a
+// skip). AAPL: bought 100 (1 commission), sold 40 (1, FIFO realized 142.6) and 60 (1, 91.4):
+// realized 234, commissions 3, three reports, all from Flex.
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
