@@ -3,11 +3,8 @@
 // changes nothing, an exporter started on the copy serves the SQLite exporter's ledger values, a
 // copy into a database a live exporter already writes counts nothing twice, and every refusal
 // names the ledger (the URL redacted) with exit code 3.
-import { execFile } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Big from 'big.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -17,11 +14,10 @@ import { loadScenario } from '../src/sim/scenario.js';
 import type { LiveExecutionInput, Scenario } from '../src/sim/scenario.js';
 import { GatewaySimulator } from '../src/sim/server.js';
 import { SCENARIOS, startTestExporter, tempDir, testConfig } from './support/exporter.js';
+import { ledgerCli } from './support/ledger-cli.js';
 import { describePostgres, startPostgres } from './support/postgres.js';
 import type { PostgresCluster } from './support/postgres.js';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ACCOUNT = 'DU1234567';
 /** The /metrics families that come from the ledger rather than from what the gateway reports now. */
 const LEDGER_FAMILIES =
@@ -139,30 +135,6 @@ async function postgresTables(url: string, tables = TABLES): Promise<Record<stri
 const EVERYTHING = Object.fromEntries(
   Object.entries(TABLES).map(([table, { order }]) => [table, { columns: '*', order }]),
 );
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function ledgerCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--enable-source-maps', 'dist/cli/ledger.js', ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env },
-        timeout: 60_000,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /** The summary line of one table: copied, updated, already present. */
 function counts(stdout: string, table: string): [number, number, number] {

@@ -100,3 +100,62 @@ describe('planFillGroup', () => {
     ]);
   });
 });
+
+describe('planFillGroup between the API and Flex', () => {
+  const flexFill = (id: string, revision = 1): ExecutionRecord => ({
+    ...fill(id, revision),
+    source: 'flex',
+    tradeId: `T${id}`,
+  });
+  const flexReport = (id: string, commission: string, realizedPnl?: string): CommissionRecord => ({
+    ...report(id, commission, realizedPnl),
+    source: 'flex',
+  });
+
+  it('never replaces what the API stored with a Flex version', () => {
+    const plan = planFillGroup(
+      [
+        { kind: 'execution', execution: flexFill('a', 2) },
+        { kind: 'commission', report: flexReport('a', '9', '99') },
+      ],
+      {
+        fills: new Map([['a', stored]]),
+        reports: new Map([['a', report('a', '1', '5')]]),
+        totals: new Map([['DU1|1|USD', totals]]),
+        executionCounts: new Map([['DU1', 1]]),
+      },
+    );
+    expect(plan.results.map((r) => r.decision)).toEqual(['ignore', 'ignore']);
+    expect(plan.executions).toEqual([]);
+    expect(plan.totals).toEqual([]);
+  });
+
+  it('replaces a Flex row with the API version, taking the Flex credit back and keeping the trade id', () => {
+    const flexTotals = { ...totals, realizedPnl: '6', commissions: '2', flexReports: 1 };
+    const plan = planFillGroup(
+      [
+        { kind: 'execution', execution: fill('a') },
+        { kind: 'commission', report: report('a', '1', '5') },
+      ],
+      {
+        fills: new Map([['a', { ...stored, revision: 3, source: 'flex' as const, tradeId: 'Ta' }]]),
+        reports: new Map([['a', flexReport('a', '2', '6')]]),
+        totals: new Map([['DU1|1|USD', flexTotals]]),
+        executionCounts: new Map([['DU1', 1]]),
+      },
+    );
+    expect(plan.results.map((r) => r.decision)).toEqual(['replace', 'replace']);
+    expect(plan.executions).toEqual([{ ...fill('a'), tradeId: 'Ta' }]);
+    // The Flex report still joins the API execution until the API's report replaces it.
+    expect(
+      plan.credits.map((c) => [c.sign, c.contribution.source ?? 'api', c.contribution.realizedPnl]),
+    ).toEqual([
+      [-1, 'flex', '6'],
+      [1, 'flex', '6'],
+      [-1, 'flex', '6'],
+      [1, 'api', '5'],
+    ]);
+    expect(plan.totals).toEqual([totals]);
+    expect(plan.newExecutions).toEqual(new Map());
+  });
+});

@@ -3,9 +3,15 @@
 // query each, this plans every decision in IB's order, and the backend writes the final rows in
 // one statement per table. A 100,000-fill backfill is then a few round trips per group instead of
 // several per fill. Pure: no I/O, same arithmetic for every backend.
-import { applyContribution, contribution, decideRevision, ledgerKey } from './ledger.js';
+import { applyContribution, contribution, decideVersion, ledgerKey } from './ledger.js';
 import type { Decision, FillOwner } from './ledger.js';
-import type { CommissionRecord, ExecutionRecord, LedgerContribution, LedgerTotals } from './types.js';
+import type {
+  CommissionRecord,
+  ExecutionRecord,
+  LedgerContribution,
+  LedgerTotals,
+  PnlSource,
+} from './types.js';
 
 export type FillEvent =
   { kind: 'execution'; execution: ExecutionRecord } | { kind: 'commission'; report: CommissionRecord };
@@ -15,6 +21,10 @@ export interface StoredFill extends FillOwner {
   revision: number;
   /** When the fill was made (epoch ms), where the backend keeps daily totals from the credits. */
   time?: number;
+  /** Who stored it (absent: the API): the API's version wins over a Flex statement's. */
+  source?: PnlSource;
+  /** IB's trade id, when a Flex statement said it: kept when the API's version replaces it. */
+  tradeId?: string;
 }
 
 /** One joined fill added to (+1) or taken back from (-1) the totals, in the order they happened. */
@@ -98,7 +108,8 @@ export function groupTotalsKeys(
 /**
  * Decides every event of the group in order, as if each were written alone: a duplicate is
  * ignored, a correction replaces (and takes back what the old version added), a report joins its
- * fill whichever arrives first.
+ * fill whichever arrives first. Between sources the API's version wins (decideVersion): a Flex
+ * event never replaces an API row, an API event replaces a Flex row and takes back its credit.
  */
 export function planFillGroup(
   events: readonly FillEvent[],
@@ -161,12 +172,17 @@ export function planFillGroup(
     if (event.kind === 'execution') {
       const { execution } = event;
       const existing = fills.get(execution.baseExecId);
-      const decision = decideRevision(existing, execution);
+      const decision = decideVersion(existing, execution);
       if (decision === 'ignore') return echo(existing, reports.get(execution.baseExecId), existing?.account);
+      // The trade id only a statement knows stays with the fill when the API's version replaces it.
+      const written =
+        execution.tradeId === undefined && existing?.tradeId !== undefined
+          ? { ...execution, tradeId: existing.tradeId }
+          : execution;
       const report = reports.get(execution.baseExecId);
       if (existing && report) credit(existing, report, -1, changed);
-      fills.set(execution.baseExecId, { ...execution, revision: execution.revision });
-      executions.set(execution.baseExecId, execution);
+      fills.set(execution.baseExecId, written);
+      executions.set(execution.baseExecId, written);
       if (decision === 'insert') {
         const count = (counts.get(execution.account) ?? 0) + 1;
         counts.set(execution.account, count);
@@ -178,7 +194,7 @@ export function planFillGroup(
     }
     const { report } = event;
     const existing = reports.get(report.baseExecId);
-    const decision = decideRevision(existing, report);
+    const decision = decideVersion(existing, report);
     const owner = fills.get(report.baseExecId);
     if (decision === 'ignore') return echo(owner, existing);
     if (owner && existing) credit(owner, existing, -1, changed);

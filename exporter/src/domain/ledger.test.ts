@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parseExecId } from './exec-id.js';
-import { applyContribution, contribution, decideRevision, ledgerKey } from './ledger.js';
+import { basisOf } from './basis.js';
+import {
+  addTotals,
+  applyContribution,
+  contribution,
+  decideRevision,
+  decideVersion,
+  ledgerKey,
+} from './ledger.js';
 import { addDecimal, addSigned, subDecimal, toDecimal } from './money.js';
 import { snapshotReason } from './snapshot-policy.js';
-import type { ContractInfo, LedgerContribution } from './types.js';
+import type { CommissionRecord, ContractInfo, LedgerContribution } from './types.js';
 
 const stock: ContractInfo = { conId: 1, symbol: 'AAPL', secType: 'STK', currency: 'USD', multiplier: 1 };
 
@@ -156,5 +164,74 @@ describe('snapshotReason', () => {
     expect(
       snapshotReason({ quantity: 10, lastSnapshotAt: 0 }, { quantity: 10, pnlChanged: false }, 10 * minute),
     ).toBe(undefined);
+  });
+});
+
+describe('decideVersion (the API wins)', () => {
+  const api = { revision: 1 };
+  const flex = { revision: 1, source: 'flex' as const };
+
+  it('never lets a Flex version replace an API row, whatever its revision', () => {
+    expect(decideVersion(api, { revision: 5, source: 'flex' })).toBe('ignore');
+  });
+
+  it('lets an API version replace a Flex row, whatever its revision', () => {
+    expect(decideVersion({ revision: 5, source: 'flex' }, api)).toBe('replace');
+  });
+
+  it('decides by revision between two versions of one source', () => {
+    expect(decideVersion(flex, { revision: 2, source: 'flex' })).toBe('replace');
+    expect(decideVersion(flex, flex)).toBe('ignore');
+    expect(decideVersion(api, { revision: 2 })).toBe('replace');
+    expect(decideVersion(undefined, flex)).toBe('insert');
+  });
+});
+
+describe('the basis of sums', () => {
+  const stock = { conId: 1, currency: 'USD' };
+  const owner = { account: 'DU1', contract: stock };
+  const apiReport: CommissionRecord = {
+    execId: 'a.01',
+    baseExecId: 'a',
+    revision: 1,
+    commission: '1',
+    realizedPnl: '10',
+  };
+  const flexReport: CommissionRecord = {
+    ...apiReport,
+    execId: 'b.01',
+    baseExecId: 'b',
+    source: 'flex',
+    realizedPnl: '12.5',
+  };
+
+  it('carries the source of a Flex report in its contribution, and none for the API', () => {
+    expect(contribution(owner, flexReport).source).toBe('flex');
+    expect(contribution(owner, apiReport)).not.toHaveProperty('source');
+  });
+
+  it('counts Flex reports, so a sum of both is mixed and one taken back moves the basis back', () => {
+    const flexOnly = applyContribution(undefined, contribution(owner, flexReport), 1);
+    expect(flexOnly).toMatchObject({ realizedPnl: '12.5', reports: 1, flexReports: 1 });
+    expect(basisOf(flexOnly)).toBe('flex');
+    const both = applyContribution(flexOnly, contribution(owner, apiReport), 1);
+    expect(both).toMatchObject({ realizedPnl: '22.5', reports: 2, flexReports: 1 });
+    expect(basisOf(both)).toBe('mixed');
+    const apiOnly = applyContribution(both, contribution(owner, flexReport), -1);
+    expect(apiOnly).toEqual({
+      account: 'DU1',
+      conId: 1,
+      currency: 'USD',
+      realizedPnl: '10',
+      commissions: '1',
+      reports: 1,
+    });
+    expect(basisOf(apiOnly)).toBe('api');
+  });
+
+  it('adds two sums with their Flex counts', () => {
+    const a = { currency: 'USD', realizedPnl: '1.5', commissions: '1', reports: 2, flexReports: 1 };
+    const b = { currency: 'USD', realizedPnl: '-0.5', commissions: '0.25', reports: 1, flexReports: -1 };
+    expect(addTotals(a, b)).toEqual({ currency: 'USD', realizedPnl: '1', commissions: '1.25', reports: 3 });
   });
 });

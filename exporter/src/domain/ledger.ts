@@ -2,6 +2,7 @@
 // commission report adds to the position's totals, and how the running totals move. No I/O: every
 // store applies these inside its transactions, so the rules are tested here without a database
 // and each backend gets the same arithmetic.
+import { sourceOf } from './basis.js';
 import { addSigned } from './money.js';
 import type {
   CommissionRecord,
@@ -9,6 +10,7 @@ import type {
   LedgerContribution,
   LedgerTotals,
   MoneyTotals,
+  PnlSource,
 } from './types.js';
 
 /** What the ledger needs to know of a fill to credit its commission report to a position. */
@@ -32,6 +34,22 @@ export function decideRevision(
 }
 
 /**
+ * decideRevision between two versions of one fill (or report) that may come from different
+ * sources. The API's version wins: a Flex version never replaces what the API stored, and an API
+ * version replaces a Flex one whatever the revisions (the statement was written from IB's books
+ * after the fact; the API is what the gateway reported live, with IB's average-cost PnL).
+ */
+export function decideVersion(
+  existing: { revision: number; source?: PnlSource } | undefined,
+  incoming: { revision: number; source?: PnlSource },
+): Decision {
+  if (!existing) return 'insert';
+  const [was, is] = [sourceOf(existing), sourceOf(incoming)];
+  if (was !== is) return is === 'api' ? 'replace' : 'ignore';
+  return decideRevision(existing, incoming);
+}
+
+/**
  * What a joined fill adds to its position's ledger. Both halves are needed: the report has no
  * account or conId, the execution has no commission. Totals are kept per currency of the report.
  */
@@ -42,6 +60,8 @@ export function contribution(execution: FillOwner, report: CommissionRecord): Le
     currency: report.currency ?? execution.contract.currency,
     commission: report.commission ?? '0',
     realizedPnl: report.realizedPnl,
+    // Absent for the API, as on every record: a ledger without Flex looks as it always did.
+    ...(report.source === 'flex' ? { source: 'flex' as const } : {}),
   };
 }
 
@@ -81,13 +101,37 @@ export function applyContribution(
   return addContribution(base, c, sign);
 }
 
-/** The same arithmetic for any sums of joined fills (a position's, a round trip's, a day's). */
+/**
+ * The same arithmetic for any sums of joined fills (a position's, a round trip's, a day's). A
+ * report from a Flex statement also counts in `flexReports`, so the sum knows its basis
+ * (domain/basis.ts) and a Flex report taken back (replaced by the API's) moves the basis back.
+ */
 export function addContribution<T extends MoneyTotals>(current: T, c: LedgerContribution, sign: 1 | -1): T {
-  return {
+  const next: T = {
     ...current,
     realizedPnl:
       c.realizedPnl === undefined ? current.realizedPnl : addSigned(current.realizedPnl, c.realizedPnl, sign),
     commissions: addSigned(current.commissions, c.commission, sign),
     reports: current.reports + sign,
   };
+  return withFlexReports(next, (current.flexReports ?? 0) + (sourceOf(c) === 'flex' ? sign : 0));
+}
+
+/** Totals with this many Flex reports; 0 leaves the field absent, as on a ledger without Flex. */
+export function withFlexReports<T extends MoneyTotals>(totals: T, flexReports: number): T {
+  const { flexReports: _old, ...rest } = totals;
+  return (flexReports === 0 ? rest : { ...rest, flexReports }) as T;
+}
+
+/** Two sums of joined fills added (a stored total and the delta a group moved it by). */
+export function addTotals<T extends MoneyTotals>(a: T, b: MoneyTotals): T {
+  return withFlexReports(
+    {
+      ...a,
+      realizedPnl: addSigned(a.realizedPnl, b.realizedPnl, 1),
+      commissions: addSigned(a.commissions, b.commissions, 1),
+      reports: a.reports + b.reports,
+    },
+    (a.flexReports ?? 0) + (b.flexReports ?? 0),
+  );
 }

@@ -10,6 +10,8 @@ export interface TableSpec {
   columns: Array<[string, string]>;
   /** The ON CONFLICT clause; `present` rows are those it leaves alone. */
   conflict: string;
+  /** What a column a source ledger is too old to have holds (its migration's default); else NULL. */
+  defaults?: Record<string, unknown>;
 }
 
 const newer = (table: string, set: string[]) =>
@@ -50,19 +52,27 @@ const EXECUTION_COLUMNS: Array<[string, string]> = [
   ['avg_price', 'float8'],
   ['venue', 'text'],
   ['order_ref', 'text'],
+  ['source', 'text'],
+  ['trade_id', 'text'],
 ];
 
+// The same rule as decideVersion (domain/ledger.ts): the API's version wins over a Flex one.
 const replaceRevision = (table: string, columns: Array<[string, string]>) =>
   `(base_exec_id) DO UPDATE SET ${columns
     .slice(1)
     .map(([c]) => `${c} = excluded.${c}`)
-    .join(', ')} WHERE excluded.revision > ${table}.revision`;
+    .join(', ')} WHERE (excluded.source = ${table}.source AND excluded.revision > ${table}.revision)
+      OR (excluded.source = 'api' AND ${table}.source = 'flex')`;
 
-/** Only rows decided 'insert' or 'replace' (decideRevision) are sent; the WHERE is a guard. */
+/** Ledgers from before Flex import (migration 007) were written by the API alone. */
+const API_SOURCE = { source: 'api' };
+
+/** Only rows decided 'insert' or 'replace' (decideVersion) are sent; the WHERE is a guard. */
 export const EXECUTIONS: TableSpec = {
   table: 'executions',
   columns: EXECUTION_COLUMNS,
   conflict: replaceRevision('executions', EXECUTION_COLUMNS),
+  defaults: API_SOURCE,
 };
 
 const REPORT_COLUMNS: Array<[string, string]> = [
@@ -72,12 +82,14 @@ const REPORT_COLUMNS: Array<[string, string]> = [
   ['commission', 'numeric'],
   ['currency', 'text'],
   ['realized_pnl', 'numeric'],
+  ['source', 'text'],
 ];
 
 export const COMMISSION_REPORTS: TableSpec = {
   table: 'commission_reports',
   columns: REPORT_COLUMNS,
   conflict: replaceRevision('commission_reports', REPORT_COLUMNS),
+  defaults: API_SOURCE,
 };
 
 const POSITION_STATE = [
@@ -142,6 +154,16 @@ export const STREAM_UPDATES: TableSpec = {
     ['updated_at', 'bigint'],
   ],
   conflict: `(stream) ${newer('stream_updates', ['updated_at'])}`,
+};
+
+/** Trades a Flex statement cancelled (migration 007): the target forgets them too from now on. */
+export const FLEX_CANCELLED: TableSpec = {
+  table: 'flex_cancelled',
+  columns: [
+    ['account', 'text'],
+    ['trade_id', 'text'],
+  ],
+  conflict: '(account, trade_id) DO NOTHING',
 };
 
 /** PostgreSQL keeps one watermark per account (several exporters); it only moves forward. */
@@ -262,6 +284,6 @@ export function upsertSql(spec: TableSpec): string {
 export function columnArrays(spec: TableSpec, rows: readonly Row[]): unknown[][] {
   return spec.columns.map(([name]) => {
     const key = name.replaceAll('"', '');
-    return rows.map((row) => row[key] ?? null);
+    return rows.map((row) => row[key] ?? spec.defaults?.[key] ?? null);
   });
 }

@@ -15,12 +15,13 @@
 import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { takeIncomingCarry } from '../domain/ledger-merge.js';
-import { applyContribution, contribution, decideRevision, ledgerKey } from '../domain/ledger.js';
+import { applyContribution, contribution, decideVersion, ledgerKey } from '../domain/ledger.js';
 import type { LedgerTotals } from '../domain/types.js';
 import {
   ACCOUNT_PNL,
   ACCOUNT_VALUES,
   BACKFILL_WATERMARK,
+  FLEX_CANCELLED,
   columnArrays,
   COMMISSION_REPORTS,
   CONTRACTS,
@@ -41,6 +42,8 @@ import { PostgresHistory } from './postgres-history.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage } from './postgres-errors.js';
 import { FILL_LOCK, PG_TYPES, PostgresStore } from './postgres-store.js';
+import { upsertLedgerTotals } from './postgres-ledger-totals.js';
+import { sourceFromColumn } from './rows.js';
 import type { Row } from './rows.js';
 
 export interface CopyOptions {
@@ -174,6 +177,7 @@ class LedgerCopy {
     await this.copyTable(ACCOUNT_VALUES);
     await this.copyTable(ACCOUNT_PNL);
     await this.copyTable(STREAM_UPDATES);
+    await this.copyTable(FLEX_CANCELLED);
     await this.copyWatermark();
     await this.writeCarries(carries);
     await this.copyOrders();
@@ -210,23 +214,24 @@ class LedgerCopy {
     for (const rows of this.source.batches(spec.table, this.batchSize)) await this.write(spec, rows, summary);
   }
 
-  /** Fills and reports: decideRevision against what the target holds, as the live path does. */
+  /** Fills and reports: decideVersion against what the target holds, as the live path does. */
   private async copyRevisioned(spec: TableSpec, changed: (row: Row, old?: Row) => void): Promise<void> {
     const summary = this.summary(spec.table);
     const extra = spec === EXECUTIONS ? ', account, con_id, time_ms' : '';
     for (const rows of this.source.batches(spec.table, this.batchSize)) {
       const ids = rows.map((r) => r.base_exec_id as string);
       const existing = await this.client.query(
-        `SELECT base_exec_id, revision${extra} FROM ${spec.table} WHERE base_exec_id = ANY($1::text[])`,
+        `SELECT base_exec_id, revision, source${extra} FROM ${spec.table} WHERE base_exec_id = ANY($1::text[])`,
         [ids],
       );
       const stored = new Map((existing.rows as Row[]).map((r) => [r.base_exec_id as string, r]));
       const write: Row[] = [];
       for (const row of rows) {
         const old = stored.get(row.base_exec_id as string);
-        const decision = decideRevision(old && { revision: old.revision as number }, {
-          revision: row.revision as number,
-        });
+        const decision = decideVersion(
+          old && { revision: old.revision as number, source: sourceFromColumn(old.source) },
+          { revision: row.revision as number, source: sourceFromColumn(row.source) },
+        );
         if (decision === 'ignore') continue;
         write.push(row);
         changed(row, old);
@@ -419,7 +424,7 @@ class LedgerCopy {
     const keys = [chunk.map((k) => k.account), chunk.map((k) => k.conId)];
     const { rows } = await this.client.query(
       `SELECT e.account, e.con_id, c.currency AS contract_currency, r.base_exec_id, r.exec_id, r.revision,
-         r.commission::text, r.currency, r.realized_pnl::text
+         r.commission::text, r.currency, r.realized_pnl::text, r.source
        FROM unnest($1::text[], $2::bigint[]) AS k (account, con_id)
        JOIN executions e ON e.account = k.account AND e.con_id = k.con_id
        JOIN contracts c ON c.con_id = e.con_id
@@ -440,6 +445,7 @@ class LedgerCopy {
           commission: (r.commission as string | null) ?? undefined,
           currency: (r.currency as string | null) ?? undefined,
           realizedPnl: (r.realized_pnl as string | null) ?? undefined,
+          source: sourceFromColumn(r.source),
         },
       );
       totals.set(ledgerKey(c), applyContribution(totals.get(ledgerKey(c)), c, 1));
@@ -449,18 +455,6 @@ class LedgerCopy {
        WHERE t.account = k.account AND t.con_id = k.con_id`,
       keys,
     );
-    const list = [...totals.values()];
-    await this.client.query(
-      `INSERT INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::numeric[], $6::int[])`,
-      [
-        list.map((t) => t.account),
-        list.map((t) => t.conId),
-        list.map((t) => t.currency),
-        list.map((t) => t.realizedPnl),
-        list.map((t) => t.commissions),
-        list.map((t) => t.reports),
-      ],
-    );
+    await upsertLedgerTotals(this.client, [...totals.values()]);
   }
 }

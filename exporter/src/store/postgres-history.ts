@@ -3,13 +3,13 @@
 // fill group re-derives each position it touched from that position's stored fills, in a few
 // statements for the whole group, inside the group's transaction.
 import type pg from 'pg';
-import { addContribution, contribution, tripContribution } from '../domain/ledger.js';
-import { addSigned, toDecimal } from '../domain/money.js';
+import { addContribution, addTotals, contribution, tripContribution } from '../domain/ledger.js';
+import { toDecimal } from '../domain/money.js';
 import type { Credit, StoredFill } from '../domain/fill-group.js';
 import { carriedQuantity, compareFills, deriveRoundTrips, stepRoundTrips } from '../domain/round-trips.js';
 import type { CurrentTrip, RoundTrip, TripFill, TripShape } from '../domain/round-trips.js';
 import type { CommissionRecord, ExecutionRecord, LedgerContribution, MoneyTotals } from '../domain/types.js';
-import { contractFromRow, joinedReportFromRow, opt, tripFillFromRow } from './rows.js';
+import { contractFromRow, joinedReportFromRow, opt, totalsFromRow, tripFillFromRow } from './rows.js';
 import type { Row } from './rows.js';
 import type { HistoryQuery, RoundTripFill, RoundTripRow } from './store.js';
 
@@ -51,18 +51,13 @@ function tripFromRow(row: Row): RoundTrip {
     closeTime: opt(row.close_time_ms as number | null),
     quantity: row.quantity as string,
     fills: row.fills as number,
-    totals: ((row.totals as Row[] | null) ?? []).map((t) => ({
-      currency: t.currency as string,
-      realizedPnl: t.realized_pnl as string,
-      commissions: t.commissions as string,
-      reports: t.reports as number,
-    })),
+    totals: ((row.totals as Row[] | null) ?? []).map(totalsFromRow),
   };
 }
 
 /** A round_trips row with its totals as a JSON array, NUMERIC kept as text. */
 const TRIP_SELECT = `t.*, (SELECT json_agg(json_build_object('currency', x.currency, 'realized_pnl', x.realized_pnl::text,
-    'commissions', x.commissions::text, 'reports', x.reports) ORDER BY x.currency)
+    'commissions', x.commissions::text, 'reports', x.reports, 'flex_reports', x.flex_reports) ORDER BY x.currency)
   FROM round_trip_totals x WHERE x.round_trip_id = t.id) AS totals`;
 
 const unnestPositions = (keys: readonly PositionKey[]) => [
@@ -169,44 +164,18 @@ export class PostgresHistory {
       // Added here with big.js, as deriving does, so both give the same decimal text ("270", not "270.0").
       const ids = [...new Set([...deltas.values()].map((d) => d.id))];
       const stored = await client.query(
-        `SELECT round_trip_id, currency, realized_pnl::text, commissions::text, reports FROM round_trip_totals
-         WHERE round_trip_id = ANY($1::bigint[])`,
+        `SELECT round_trip_id, currency, realized_pnl::text, commissions::text, reports, flex_reports
+         FROM round_trip_totals WHERE round_trip_id = ANY($1::bigint[])`,
         [ids],
       );
       const before = new Map(
-        (stored.rows as Row[]).map((r) => [
-          `${r.round_trip_id}|${r.currency}`,
-          {
-            currency: r.currency as string,
-            realizedPnl: r.realized_pnl as string,
-            commissions: r.commissions as string,
-            reports: r.reports as number,
-          },
-        ]),
+        (stored.rows as Row[]).map((r) => [`${r.round_trip_id}|${r.currency}`, totalsFromRow(r)]),
       );
-      const rows = [...deltas].map(([key, d]) => {
-        const base = before.get(key) ?? zero(d.totals.currency);
-        return {
-          id: d.id,
-          currency: base.currency,
-          realizedPnl: addSigned(base.realizedPnl, d.totals.realizedPnl, 1),
-          commissions: addSigned(base.commissions, d.totals.commissions, 1),
-          reports: base.reports + d.totals.reports,
-        };
-      });
-      await client.query(
-        `INSERT INTO round_trip_totals (round_trip_id, currency, realized_pnl, commissions, reports)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[], $5::int[])
-         ON CONFLICT (round_trip_id, currency) DO UPDATE SET realized_pnl = excluded.realized_pnl,
-           commissions = excluded.commissions, reports = excluded.reports`,
-        [
-          rows.map((r) => r.id),
-          rows.map((r) => r.currency),
-          rows.map((r) => r.realizedPnl),
-          rows.map((r) => r.commissions),
-          rows.map((r) => r.reports),
-        ],
-      );
+      const rows = [...deltas].map(([key, d]) => ({
+        id: d.id,
+        ...addTotals(before.get(key) ?? zero(d.totals.currency), d.totals),
+      }));
+      await this.writeTripTotals(client, rows, true);
     }
     for (const key of rederive.keys()) moved.delete(key);
     return [
@@ -317,17 +286,19 @@ export class PostgresHistory {
     const rows = [...days.values()];
     const keys = [rows.map((r) => r.account), rows.map((r) => r.totals.currency), rows.map((r) => r.day)];
     await client.query(
-      `INSERT INTO daily_realized (account, currency, day, realized_pnl, commissions, reports)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::int[])
+      `INSERT INTO daily_realized (account, currency, day, realized_pnl, commissions, reports, flex_reports)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::int[], $7::int[])
        ON CONFLICT (account, currency, day) DO UPDATE SET
          realized_pnl = daily_realized.realized_pnl + excluded.realized_pnl,
          commissions = daily_realized.commissions + excluded.commissions,
-         reports = daily_realized.reports + excluded.reports`,
+         reports = daily_realized.reports + excluded.reports,
+         flex_reports = daily_realized.flex_reports + excluded.flex_reports`,
       [
         ...keys,
         rows.map((r) => r.totals.realizedPnl),
         rows.map((r) => r.totals.commissions),
         rows.map((r) => r.totals.reports),
+        rows.map((r) => r.totals.flexReports ?? 0),
       ],
     );
     // As when a day is summed again: a day left without joined fills has no row.
@@ -345,7 +316,7 @@ export class PostgresHistory {
     const fills = await client.query(
       `SELECT e.base_exec_id, e.side, e.shares, e.time_ms, e.account, e.con_id, c.currency,
            r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission::text, r.currency AS report_currency,
-           r.realized_pnl::text
+           r.realized_pnl::text, r.source AS report_source
          FROM executions e JOIN contracts c USING (con_id) LEFT JOIN commission_reports r USING (base_exec_id)
          JOIN unnest($1::text[], $2::bigint[]) AS k (account, con_id) ON e.account = k.account AND e.con_id = k.con_id`,
       unnestPositions(keys),
@@ -420,18 +391,34 @@ export class PostgresHistory {
       const [account, conId, openKey] = key.split('|');
       return { id: ids.get(`${account}|${conId}|${openKey}`)!, ...t };
     });
+    await this.writeTripTotals(client, totalRows, false);
+    return this.current(client, keys);
+  }
+
+  /** Round trip totals rows in one statement; `replace` for rows that may exist already. */
+  private async writeTripTotals(
+    client: pg.ClientBase,
+    rows: ReadonlyArray<MoneyTotals & { id: number }>,
+    replace: boolean,
+  ): Promise<void> {
     await client.query(
-      `INSERT INTO round_trip_totals (round_trip_id, currency, realized_pnl, commissions, reports)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[], $5::int[])`,
+      `INSERT INTO round_trip_totals (round_trip_id, currency, realized_pnl, commissions, reports, flex_reports)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[], $5::int[], $6::int[])
+       ${
+         replace
+           ? `ON CONFLICT (round_trip_id, currency) DO UPDATE SET realized_pnl = excluded.realized_pnl,
+           commissions = excluded.commissions, reports = excluded.reports, flex_reports = excluded.flex_reports`
+           : ''
+       }`,
       [
-        totalRows.map((t) => t.id),
-        totalRows.map((t) => t.currency),
-        totalRows.map((t) => t.realizedPnl),
-        totalRows.map((t) => t.commissions),
-        totalRows.map((t) => t.reports),
+        rows.map((r) => r.id),
+        rows.map((r) => r.currency),
+        rows.map((r) => r.realizedPnl),
+        rows.map((r) => r.commissions),
+        rows.map((r) => r.reports),
+        rows.map((r) => r.flexReports ?? 0),
       ],
     );
-    return this.current(client, keys);
   }
 
   /**
@@ -457,10 +444,11 @@ export class PostgresHistory {
       params,
     );
     await client.query(
-      `INSERT INTO daily_realized (account, currency, day, realized_pnl, commissions, reports)
+      `INSERT INTO daily_realized (account, currency, day, realized_pnl, commissions, reports, flex_reports)
        SELECT e.account, coalesce(r.currency, c.currency),
          to_char(to_timestamp(k.start / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-         coalesce(sum(r.realized_pnl), 0), sum(coalesce(r.commission, 0)), count(*)
+         coalesce(sum(r.realized_pnl), 0), sum(coalesce(r.commission, 0)), count(*),
+         count(*) FILTER (WHERE r.source = 'flex')
        FROM unnest($1::text[], $2::bigint[]) AS k (account, start)
        JOIN executions e ON e.account = k.account AND e.time_ms >= k.start AND e.time_ms < k.start + 86400000
        JOIN contracts c USING (con_id) JOIN commission_reports r USING (base_exec_id)
@@ -570,7 +558,7 @@ export class PostgresHistory {
   async fillsOfTrip(client: pg.ClientBase, id: number): Promise<RoundTripFill[]> {
     const { rows } = await client.query(
       `SELECT f.quantity::text AS part, f.money, e.exec_id, e.side, e.shares, e.price, e.time_ms, r.commission::text,
-         r.currency AS commission_currency, r.realized_pnl::text
+         r.currency AS commission_currency, r.realized_pnl::text, e.source, r.source AS report_source
        FROM round_trip_fills f JOIN executions e USING (base_exec_id)
        LEFT JOIN commission_reports r USING (base_exec_id)
        WHERE f.round_trip_id = $1 ORDER BY e.time_ms, e.base_exec_id`,

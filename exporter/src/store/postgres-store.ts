@@ -6,7 +6,9 @@
 import pg from 'pg';
 import { groupExecIds, groupTotalsKeys, planFillGroup } from '../domain/fill-group.js';
 import type { FillEvent, StoredFill } from '../domain/fill-group.js';
+import { sourceOf } from '../domain/basis.js';
 import { ledgerKey } from '../domain/ledger.js';
+import type { FlexBatch } from '../domain/flex.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -23,13 +25,23 @@ import type { CurrentTrip } from '../domain/round-trips.js';
 import type { OrderStore } from './order-store.js';
 import { PostgresOrderStore } from './postgres-order-store.js';
 import type { OrderScope } from './postgres-order-store.js';
+import { PostgresFlexImport } from './postgres-flex-import.js';
 import { PostgresHistory } from './postgres-history.js';
+import { upsertLedgerTotals } from './postgres-ledger-totals.js';
 import type { PositionKey } from './postgres-history.js';
 import { isOutage, PostgresRefusal, refusalOf } from './postgres-errors.js';
 import { loadPostgresMigrations, migratePostgres, NewerSchemaError } from './postgres-migrate.js';
-import { contractFromRow, opt, reportFromRow, storedPositionFromRow } from './rows.js';
+import {
+  contractFromRow,
+  opt,
+  reportFromRow,
+  sourceFromColumn,
+  storedPositionFromRow,
+  totalsFromRow,
+} from './rows.js';
 import type { Row } from './rows.js';
 import type {
+  FlexImportResult,
   HistoryQuery,
   PersistedState,
   RecordResult,
@@ -63,14 +75,7 @@ export interface PostgresStoreOptions {
 }
 
 function ledgerFromRow(row: Row): LedgerTotals {
-  return {
-    account: row.account as string,
-    conId: row.con_id as number,
-    currency: row.currency as string,
-    realizedPnl: row.realized_pnl as string,
-    commissions: row.commissions as string,
-    reports: row.reports as number,
-  };
+  return { account: row.account as string, conId: row.con_id as number, ...totalsFromRow(row) };
 }
 
 const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
@@ -233,7 +238,10 @@ export class PostgresStore implements Store {
   }
 
   /** Runs fn in one transaction on one connection; opens (migrates) first if needed. */
-  private async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async tx<T>(
+    fn: (client: pg.PoolClient) => Promise<T>,
+    options: { rollback?: boolean } = {},
+  ): Promise<T> {
     if (this.closed) throw new Error(`the database ${this.location} is closed`);
     await this.open();
     const client = await this.pool.connect();
@@ -241,7 +249,8 @@ export class PostgresStore implements Store {
     try {
       await client.query('BEGIN');
       const result = await fn(client);
-      await client.query('COMMIT');
+      // A dry run: everything was decided and written, and none of it is kept.
+      await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
       return result;
     } catch (error) {
       broken = isOutage(error);
@@ -263,66 +272,90 @@ export class PostgresStore implements Store {
     if (events.length === 0) return Promise.resolve([]);
     return this.tx(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [FILL_LOCK]);
-      const ids = groupExecIds(events);
-      // One client runs one query at a time: pg would queue a second one anyway, and warns that
-      // overlapping queries on a client stop working in pg 9.
-      const fillRows = await client.query(
-        `SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
-         JOIN contracts c USING (con_id) WHERE e.base_exec_id = ANY($1::text[])`,
-        [ids],
-      );
-      const reportRows = await client.query(
-        `SELECT base_exec_id, exec_id, revision, commission::text, currency, realized_pnl::text
-         FROM commission_reports WHERE base_exec_id = ANY($1::text[])`,
-        [ids],
-      );
-      const fills = new Map<string, StoredFill>(
-        fillRows.rows.map((row: Row) => [
-          row.base_exec_id as string,
-          {
-            revision: row.revision as number,
-            account: row.account as string,
-            contract: { conId: row.con_id as number, currency: row.currency as string },
-            time: row.time_ms as number,
-          },
-        ]),
-      );
-      const reports = new Map(
-        reportRows.rows.map((row: Row) => [row.base_exec_id as string, reportFromRow(row)]),
-      );
-      const keys = groupTotalsKeys(events, fills, reports);
-      const accounts = [
-        ...new Set(events.flatMap((e) => (e.kind === 'execution' ? [e.execution.account] : []))),
-      ];
-      const totalsRows = await client.query(
-        `SELECT t.account, t.con_id, t.currency, t.realized_pnl::text, t.commissions::text, t.reports
-         FROM ledger_totals t JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k (account, con_id, currency)
-           USING (account, con_id, currency)`,
-        columns(keys, [(k) => k.account, (k) => k.conId, (k) => k.currency]),
-      );
-      const countRows = await client.query(
-        `SELECT account, executions FROM account_executions WHERE account = ANY($1::text[])`,
-        [accounts],
-      );
-      const plan = planFillGroup(
-        events,
-        {
-          fills,
-          reports,
-          totals: new Map(
-            totalsRows.rows.map((row: Row) => [ledgerKey(ledgerFromRow(row)), ledgerFromRow(row)]),
-          ),
-          executionCounts: new Map(
-            countRows.rows.map((row: Row) => [row.account as string, row.executions as number]),
-          ),
-        },
-        // Several exporters share the database: what another one stored is news to this memory.
-        { echoStored: true },
-      );
-      await this.writePlan(client, plan);
-      await this.updateHistory(client, events, plan, fills, reports);
-      return plan.results;
+      return this.recordGroup(client, events);
     });
+  }
+
+  /**
+   * A Flex statement in one transaction under the fill lock, so it never interleaves with a fill
+   * group of this or another exporter; a dry run rolls the transaction back.
+   */
+  importFlex(batch: FlexBatch, options: { dryRun: boolean }): Promise<FlexImportResult> {
+    return this.tx(
+      async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [FILL_LOCK]);
+        const flex = new PostgresFlexImport(client, this.history, (events) =>
+          this.recordGroup(client, events),
+        );
+        return flex.run(batch, options.dryRun);
+      },
+      { rollback: options.dryRun },
+    );
+  }
+
+  /** One fill group inside the caller's transaction, which holds the fill lock. */
+  private async recordGroup(client: pg.PoolClient, events: FillEvent[]): Promise<RecordResult[]> {
+    const ids = groupExecIds(events);
+    // One client runs one query at a time: pg would queue a second one anyway, and warns that
+    // overlapping queries on a client stop working in pg 9.
+    const fillRows = await client.query(
+      `SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, e.source, e.trade_id, c.currency
+       FROM executions e JOIN contracts c USING (con_id) WHERE e.base_exec_id = ANY($1::text[])`,
+      [ids],
+    );
+    const reportRows = await client.query(
+      `SELECT base_exec_id, exec_id, revision, commission::text, currency, realized_pnl::text, source
+       FROM commission_reports WHERE base_exec_id = ANY($1::text[])`,
+      [ids],
+    );
+    const fills = new Map<string, StoredFill>(
+      fillRows.rows.map((row: Row) => [
+        row.base_exec_id as string,
+        {
+          revision: row.revision as number,
+          account: row.account as string,
+          contract: { conId: row.con_id as number, currency: row.currency as string },
+          time: row.time_ms as number,
+          source: sourceFromColumn(row.source),
+          tradeId: opt(row.trade_id as string | null),
+        },
+      ]),
+    );
+    const reports = new Map(
+      reportRows.rows.map((row: Row) => [row.base_exec_id as string, reportFromRow(row)]),
+    );
+    const keys = groupTotalsKeys(events, fills, reports);
+    const accounts = [
+      ...new Set(events.flatMap((e) => (e.kind === 'execution' ? [e.execution.account] : []))),
+    ];
+    const totalsRows = await client.query(
+      `SELECT t.account, t.con_id, t.currency, t.realized_pnl::text, t.commissions::text, t.reports, t.flex_reports
+       FROM ledger_totals t JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k (account, con_id, currency)
+         USING (account, con_id, currency)`,
+      columns(keys, [(k) => k.account, (k) => k.conId, (k) => k.currency]),
+    );
+    const countRows = await client.query(
+      `SELECT account, executions FROM account_executions WHERE account = ANY($1::text[])`,
+      [accounts],
+    );
+    const plan = planFillGroup(
+      events,
+      {
+        fills,
+        reports,
+        totals: new Map(
+          totalsRows.rows.map((row: Row) => [ledgerKey(ledgerFromRow(row)), ledgerFromRow(row)]),
+        ),
+        executionCounts: new Map(
+          countRows.rows.map((row: Row) => [row.account as string, row.executions as number]),
+        ),
+      },
+      // Several exporters share the database: what another one stored is news to this memory.
+      { echoStored: true },
+    );
+    await this.writePlan(client, plan);
+    await this.updateHistory(client, events, plan, fills, reports);
+    return plan.results;
   }
 
   /**
@@ -366,15 +399,16 @@ export class PostgresStore implements Store {
       await client.query(CONTRACT_UPSERT, contractColumns([...contracts.values()]));
       await client.query(
         `INSERT INTO executions (base_exec_id, exec_id, revision, account, con_id, side, shares, price, time_ms,
-            order_id, perm_id, client_id, cum_qty, avg_price, venue, order_ref)
+            order_id, perm_id, client_id, cum_qty, avg_price, venue, order_ref, source, trade_id)
           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::text[],
             $7::float8[], $8::float8[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
-            $13::float8[], $14::float8[], $15::text[], $16::text[])
+            $13::float8[], $14::float8[], $15::text[], $16::text[], $17::text[], $18::text[])
           ON CONFLICT (base_exec_id) DO UPDATE SET exec_id = excluded.exec_id, revision = excluded.revision,
             account = excluded.account, con_id = excluded.con_id, side = excluded.side, shares = excluded.shares,
             price = excluded.price, time_ms = excluded.time_ms, order_id = excluded.order_id,
             perm_id = excluded.perm_id, client_id = excluded.client_id, cum_qty = excluded.cum_qty,
-            avg_price = excluded.avg_price, venue = excluded.venue, order_ref = excluded.order_ref`,
+            avg_price = excluded.avg_price, venue = excluded.venue, order_ref = excluded.order_ref,
+            source = excluded.source, trade_id = excluded.trade_id`,
         columns<ExecutionRecord>(plan.executions, [
           (e) => e.baseExecId,
           (e) => e.execId,
@@ -392,15 +426,18 @@ export class PostgresStore implements Store {
           (e) => e.avgPrice,
           (e) => e.exchange,
           (e) => e.orderRef,
+          (e) => sourceOf(e),
+          (e) => e.tradeId,
         ]),
       );
     }
     if (plan.reports.length > 0) {
       await client.query(
-        `INSERT INTO commission_reports (base_exec_id, exec_id, revision, commission, currency, realized_pnl)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::numeric[])
+        `INSERT INTO commission_reports (base_exec_id, exec_id, revision, commission, currency, realized_pnl, source)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::numeric[], $7::text[])
           ON CONFLICT (base_exec_id) DO UPDATE SET exec_id = excluded.exec_id, revision = excluded.revision,
-            commission = excluded.commission, currency = excluded.currency, realized_pnl = excluded.realized_pnl`,
+            commission = excluded.commission, currency = excluded.currency, realized_pnl = excluded.realized_pnl,
+            source = excluded.source`,
         columns<CommissionRecord>(plan.reports, [
           (r) => r.baseExecId,
           (r) => r.execId,
@@ -408,25 +445,11 @@ export class PostgresStore implements Store {
           (r) => r.commission,
           (r) => r.currency,
           (r) => r.realizedPnl,
+          (r) => sourceOf(r),
         ]),
       );
     }
-    if (plan.totals.length > 0) {
-      await client.query(
-        `INSERT INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
-          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::numeric[], $6::int[])
-          ON CONFLICT (account, con_id, currency) DO UPDATE SET realized_pnl = excluded.realized_pnl,
-            commissions = excluded.commissions, reports = excluded.reports`,
-        columns<LedgerTotals>(plan.totals, [
-          (t) => t.account,
-          (t) => t.conId,
-          (t) => t.currency,
-          (t) => t.realizedPnl,
-          (t) => t.commissions,
-          (t) => t.reports,
-        ]),
-      );
-    }
+    await upsertLedgerTotals(client, plan.totals);
     if (plan.newExecutions.size > 0) {
       const counts = [...plan.newExecutions];
       await client.query(
@@ -559,8 +582,8 @@ export class PostgresStore implements Store {
         [only],
       ),
       this.query(
-        `SELECT account, con_id, currency, realized_pnl::text, commissions::text, reports FROM ledger_totals
-         WHERE ${filter} ORDER BY account, con_id, currency`,
+        `SELECT account, con_id, currency, realized_pnl::text, commissions::text, reports, flex_reports
+         FROM ledger_totals WHERE ${filter} ORDER BY account, con_id, currency`,
         [only],
       ),
       this.query(`SELECT account, executions FROM account_executions WHERE ${filter}`, [only]),
@@ -618,7 +641,8 @@ export class PostgresStore implements Store {
   async trades(query: TradeQuery): Promise<TradeRow[]> {
     const rows = await this.query(
       `SELECT e.*, c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier, c.last_trade_date,
-          c.strike, c."right", r.commission::text, r.currency AS commission_currency, r.realized_pnl::text
+          c.strike, c."right", r.commission::text, r.currency AS commission_currency, r.realized_pnl::text,
+          r.source AS report_source
         FROM executions e JOIN contracts c USING (con_id)
         LEFT JOIN commission_reports r USING (base_exec_id)
         WHERE ($1::text IS NULL OR e.account = $1) AND ($2::text IS NULL OR c.symbol = $2)
@@ -639,6 +663,9 @@ export class PostgresStore implements Store {
       commission: opt(row.commission as string | null),
       commissionCurrency: opt(row.commission_currency as string | null),
       realizedPnl: opt(row.realized_pnl as string | null),
+      source: sourceFromColumn(row.source),
+      reportSource: sourceFromColumn(row.report_source),
+      tradeId: opt(row.trade_id as string | null),
     }));
   }
 

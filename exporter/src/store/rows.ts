@@ -1,5 +1,6 @@
 // Row plumbing shared by the SQLite and PostgreSQL stores: NULL is the domain's "absent" (undefined).
-import type { CommissionRecord, ContractInfo, MoneyTotals } from '../domain/types.js';
+import { withFlexReports } from '../domain/ledger.js';
+import type { CommissionRecord, ContractInfo, MoneyTotals, PnlSource } from '../domain/types.js';
 import type { RoundTripFill, StoredPosition } from './store.js';
 
 export type Row = Record<string, unknown>;
@@ -23,15 +24,22 @@ export function contractFromRow(row: Row): ContractInfo {
   };
 }
 
-/** Realized PnL, commissions and report count of a totals row (ledger, round trip or day). */
+/** Realized PnL, commissions and report counts of a totals row (ledger, round trip or day). */
 export function totalsFromRow(row: Row): MoneyTotals {
-  return {
-    currency: row.currency as string,
-    realizedPnl: row.realized_pnl as string,
-    commissions: row.commissions as string,
-    reports: row.reports as number,
-  };
+  return withFlexReports(
+    {
+      currency: row.currency as string,
+      realizedPnl: row.realized_pnl as string,
+      commissions: row.commissions as string,
+      reports: row.reports as number,
+    },
+    (row.flex_reports as number | null | undefined) ?? 0,
+  );
 }
+
+/** A source column: 'flex', or absent for the API (as on the domain's records). */
+export const sourceFromColumn = (value: unknown): PnlSource | undefined =>
+  value === 'flex' ? 'flex' : undefined;
 
 /** A stored position from `positions` joined with its contract. */
 export function storedPositionFromRow(row: Row): StoredPosition {
@@ -71,6 +79,8 @@ export function tripFillFromRow(row: Row): RoundTripFill {
     commission: opt(row.commission as string | null),
     commissionCurrency: opt(row.commission_currency as string | null),
     realizedPnl: opt(row.realized_pnl as string | null),
+    source: sourceFromColumn(row.source),
+    reportSource: sourceFromColumn(row.report_source),
   };
 }
 
@@ -82,6 +92,7 @@ export const reportFromRow = (row: Row): CommissionRecord => ({
   commission: opt(row.commission as string | null),
   currency: opt(row.currency as string | null),
   realizedPnl: opt(row.realized_pnl as string | null),
+  source: sourceFromColumn(row.source),
 });
 
 /** The commission report joined to an execution row (its columns named report_*). */
@@ -93,5 +104,6 @@ export function joinedReportFromRow(row: Row): CommissionRecord {
     commission: opt(row.commission as string | null),
     currency: opt(row.report_currency as string | null),
     realizedPnl: opt(row.realized_pnl as string | null),
+    source: sourceFromColumn(row.report_source),
   };
 }

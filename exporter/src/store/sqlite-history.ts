@@ -75,18 +75,21 @@ export class SqliteHistory {
       totalsRow: p(`SELECT * FROM round_trip_totals WHERE round_trip_id = ? AND currency = ?`),
       upsertTotals:
         p(`INSERT OR REPLACE INTO round_trip_totals (round_trip_id, currency, realized_pnl, commissions,
-          reports) VALUES (@id, @currency, @realizedPnl, @commissions, @reports)`),
+          reports, flex_reports) VALUES (@id, @currency, @realizedPnl, @commissions, @reports, @flexReports)`),
       fillsOf: p(`SELECT e.base_exec_id, e.side, e.shares, e.time_ms, e.account, e.con_id, c.currency,
           r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission, r.currency AS report_currency,
-          r.realized_pnl
+          r.realized_pnl, r.source AS report_source
         FROM executions e JOIN contracts c USING (con_id) LEFT JOIN commission_reports r USING (base_exec_id)
         WHERE e.account = ? AND e.con_id = ?`),
       carry: p(`SELECT quantity FROM round_trip_carry WHERE account = ? AND con_id = ?`),
       saveCarry: p(`INSERT OR REPLACE INTO round_trip_carry (account, con_id, quantity) VALUES (?, ?, ?)`),
+      firstFill: p(`SELECT base_exec_id, time_ms FROM executions WHERE account = ? AND con_id = ?
+        ORDER BY time_ms, base_exec_id LIMIT 1`),
       dailyRow: p(`SELECT * FROM daily_realized WHERE account = ? AND currency = ? AND day = ?`),
+      deleteDaily: p(`DELETE FROM daily_realized WHERE account = ? AND currency = ? AND day = ?`),
       upsertDaily:
-        p(`INSERT OR REPLACE INTO daily_realized (account, currency, day, realized_pnl, commissions, reports)
-        VALUES (@account, @currency, @day, @realizedPnl, @commissions, @reports)`),
+        p(`INSERT OR REPLACE INTO daily_realized (account, currency, day, realized_pnl, commissions, reports,
+          flex_reports) VALUES (@account, @currency, @day, @realizedPnl, @commissions, @reports, @flexReports)`),
     };
   }
 
@@ -195,8 +198,11 @@ export class SqliteHistory {
       }
       entry.totals = addContribution(entry.totals, c, sign);
     }
-    for (const { account, day, totals } of days.values())
-      this.stmt.upsertDaily!.run({ ...totals, account, day });
+    for (const { account, day, totals } of days.values()) {
+      // As PostgreSQL does: a day left without joined fills (all taken back) has no row.
+      if (totals.reports === 0) this.stmt.deleteDaily!.run(account, totals.currency, day);
+      else this.stmt.upsertDaily!.run({ ...totals, flexReports: totals.flexReports ?? 0, account, day });
+    }
   }
 
   /**
@@ -211,6 +217,21 @@ export class SqliteHistory {
       if (this.establishCarry(account, conId, quantity) !== '0') changed.push(this.rederive(account, conId));
     }
     return changed;
+  }
+
+  /** What the position held before its stored fills, once learned (reconcile); undefined before. */
+  carryOf(account: string, conId: number): string | undefined {
+    return (this.stmt.carry!.get(account, conId) as Row | undefined)?.quantity as string | undefined;
+  }
+
+  saveCarry(account: string, conId: number, quantity: string): void {
+    this.stmt.saveCarry!.run(account, conId, quantity);
+  }
+
+  /** The position's first stored fill in time order, if it has one. */
+  firstFill(account: string, conId: number): { time: number; baseExecId: string } | undefined {
+    const row = this.stmt.firstFill!.get(account, conId) as Row | undefined;
+    return row && { time: row.time_ms as number, baseExecId: row.base_exec_id as string };
   }
 
   private establishCarry(account: string, conId: number, quantity: number): string {
@@ -239,7 +260,7 @@ export class SqliteHistory {
     const joined = this.db
       .prepare(
         `SELECT e.account, e.con_id, e.time_ms, c.currency, r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission,
-          r.currency AS report_currency, r.realized_pnl, r.base_exec_id
+          r.currency AS report_currency, r.realized_pnl, r.source AS report_source, r.base_exec_id
         FROM executions e JOIN contracts c USING (con_id) JOIN commission_reports r USING (base_exec_id)`,
       )
       .all() as Row[];
@@ -353,7 +374,7 @@ export class SqliteHistory {
     const rows = this.db
       .prepare(
         `SELECT f.quantity AS part, f.money, e.exec_id, e.side, e.shares, e.price, e.time_ms, r.commission,
-          r.currency AS commission_currency, r.realized_pnl
+          r.currency AS commission_currency, r.realized_pnl, e.source, r.source AS report_source
         FROM round_trip_fills f JOIN executions e USING (base_exec_id)
         LEFT JOIN commission_reports r USING (base_exec_id)
         WHERE f.round_trip_id = ? ORDER BY e.time_ms, e.base_exec_id`,
@@ -419,7 +440,8 @@ class TripTotals {
   }
 
   flush(): void {
-    for (const { id, totals } of this.rows.values()) this.stmt.upsertTotals!.run({ id, ...totals });
+    for (const { id, totals } of this.rows.values())
+      this.stmt.upsertTotals!.run({ id, ...totals, flexReports: totals.flexReports ?? 0 });
     this.rows.clear();
   }
 }

@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { groupExecIds, groupTotalsKeys, planFillGroup } from '../domain/fill-group.js';
 import type { StoredFill } from '../domain/fill-group.js';
+import { sourceOf } from '../domain/basis.js';
 import { ledgerKey } from '../domain/ledger.js';
+import type { FlexBatch } from '../domain/flex.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type {
   AccountPnl,
@@ -27,8 +29,10 @@ import { checkSqliteLedger } from './sqlite-ledger-check.js';
 import { LedgerLock } from './sqlite-ledger-lock.js';
 import { SqliteOrderStore } from './sqlite-order-store.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { SqliteFlexImport } from './sqlite-flex-import.js';
 import type {
   FillEvent,
+  FlexImportResult,
   HistoryQuery,
   PersistedState,
   RecordResult,
@@ -39,7 +43,15 @@ import type {
   TradeRow,
 } from './store.js';
 import type { CurrentTrip } from '../domain/round-trips.js';
-import { contractFromRow, nul, opt, reportFromRow, storedPositionFromRow, totalsFromRow } from './rows.js';
+import {
+  contractFromRow,
+  nul,
+  opt,
+  reportFromRow,
+  sourceFromColumn,
+  storedPositionFromRow,
+  totalsFromRow,
+} from './rows.js';
 import type { Row } from './rows.js';
 
 function storedFillFromRow(row: Row): StoredFill {
@@ -48,12 +60,17 @@ function storedFillFromRow(row: Row): StoredFill {
     account: row.account as string,
     contract: { conId: row.con_id as number, currency: row.currency as string },
     time: row.time_ms as number,
+    source: sourceFromColumn(row.source),
+    tradeId: opt(row.trade_id as string | null),
   };
 }
 
 function ledgerFromRow(row: Row): LedgerTotals {
   return { account: row.account as string, conId: row.con_id as number, ...totalsFromRow(row) };
 }
+
+/** Thrown inside a dry run's transaction so that it rolls back. */
+const ROLL_BACK = Symbol('dry run');
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:' for unit tests. */
@@ -68,6 +85,7 @@ export class SqliteStore implements Store {
   /** Runs fn in one transaction. Built once: db.transaction() builds its wrappers anew on every call (bench: ingest). */
   private readonly atomic: <T>(fn: () => T) => T;
   private orderStore: SqliteOrderStore | undefined;
+  private flex: SqliteFlexImport | undefined;
   private readonly history: SqliteHistory;
   /**
    * What memory already knows of the rows a fill group touches, so a group reads none of them
@@ -150,21 +168,22 @@ export class SqliteStore implements Store {
           OR (excluded."right" IS NOT NULL AND "right" IS NOT excluded."right")`),
       // A group's stored rows in one statement each: its base execIds as a JSON array.
       execsByIds:
-        p(`SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, c.currency FROM executions e
+        p(`SELECT e.base_exec_id, e.revision, e.account, e.con_id, e.time_ms, e.source, e.trade_id, c.currency FROM executions e
         JOIN contracts c USING (con_id) WHERE e.base_exec_id IN (SELECT value FROM json_each(?))`),
       upsertExecution:
         p(`INSERT OR REPLACE INTO executions (base_exec_id, exec_id, revision, account, con_id, side,
-          shares, price, time_ms, order_id, perm_id, client_id, cum_qty, avg_price, venue, order_ref)
+          shares, price, time_ms, order_id, perm_id, client_id, cum_qty, avg_price, venue, order_ref, source, trade_id)
         VALUES (@baseExecId, @execId, @revision, @account, @conId, @side, @shares, @price, @time, @orderId, @permId,
-          @clientId, @cumQty, @avgPrice, @exchange, @orderRef)`),
-      reportsByIds: p(`SELECT base_exec_id, exec_id, revision, commission, currency, realized_pnl
+          @clientId, @cumQty, @avgPrice, @exchange, @orderRef, @source, @tradeId)`),
+      reportsByIds: p(`SELECT base_exec_id, exec_id, revision, commission, currency, realized_pnl, source
         FROM commission_reports WHERE base_exec_id IN (SELECT value FROM json_each(?))`),
       upsertReport: p(`INSERT OR REPLACE INTO commission_reports (base_exec_id, exec_id, revision, commission,
-          currency, realized_pnl) VALUES (@baseExecId, @execId, @revision, @commission, @currency, @realizedPnl)`),
+          currency, realized_pnl, source)
+        VALUES (@baseExecId, @execId, @revision, @commission, @currency, @realizedPnl, @source)`),
       ledgerRow: p(`SELECT * FROM ledger_totals WHERE account = ? AND con_id = ? AND currency = ?`),
       upsertLedger:
-        p(`INSERT OR REPLACE INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports)
-        VALUES (@account, @conId, @currency, @realizedPnl, @commissions, @reports)`),
+        p(`INSERT OR REPLACE INTO ledger_totals (account, con_id, currency, realized_pnl, commissions, reports,
+          flex_reports) VALUES (@account, @conId, @currency, @realizedPnl, @commissions, @reports, @flexReports)`),
       countRow: p(`SELECT executions FROM account_executions WHERE account = ?`),
       addExecutions: p(`INSERT INTO account_executions (account, executions) VALUES (?, ?)
         ON CONFLICT (account) DO UPDATE SET executions = executions + excluded.executions`),
@@ -217,6 +236,45 @@ export class SqliteStore implements Store {
   }
 
   /**
+   * One transaction, like a fill group (SQLite runs one at a time, so it never interleaves with
+   * the live sync's); a dry run rolls it back, which also forgets what memory learned meanwhile.
+   */
+  importFlex(batch: FlexBatch, options: { dryRun: boolean }): FlexImportResult {
+    const run = () => this.flexImport().run(batch, options.dryRun);
+    if (!options.dryRun) return this.atomic(run);
+    let planned: FlexImportResult | undefined;
+    try {
+      this.atomic(() => {
+        planned = run();
+        throw ROLL_BACK;
+      });
+    } catch (error) {
+      if (error !== ROLL_BACK) throw error;
+    }
+    return planned!;
+  }
+
+  private flexImport(): SqliteFlexImport {
+    this.flex ??= new SqliteFlexImport({
+      db: this.db,
+      history: this.history,
+      recordGroup: (events) => this.recordGroup(events),
+      storedTotals: (key) => this.storedTotals(key),
+      saveTotals: (totals) => {
+        this.stmt.upsertLedger!.run({ ...totals, flexReports: totals.flexReports ?? 0 });
+        this.known.totals.set(ledgerKey(totals), totals);
+      },
+      addExecutions: (account, delta) => {
+        const count = (this.storedCount(account) ?? 0) + delta;
+        this.stmt.addExecutions!.run(account, delta);
+        this.known.counts.set(account, count);
+        return count;
+      },
+    });
+    return this.flex;
+  }
+
+  /**
    * One group, planned at once (domain/fill-group.ts): its stored fills and reports read in one
    * statement each, the totals and counts from memory, then one INSERT per fill and per report,
    * and the totals, counts, daily totals and round trips written once per row the group touched.
@@ -263,6 +321,8 @@ export class SqliteStore implements Store {
         avgPrice: nul(execution.avgPrice),
         exchange: nul(execution.exchange),
         orderRef: nul(execution.orderRef),
+        source: sourceOf(execution),
+        tradeId: nul(execution.tradeId),
       });
     }
     for (const report of plan.reports) {
@@ -273,10 +333,11 @@ export class SqliteStore implements Store {
         commission: nul(report.commission),
         currency: nul(report.currency),
         realizedPnl: nul(report.realizedPnl),
+        source: sourceOf(report),
       });
     }
     for (const next of plan.totals) {
-      this.stmt.upsertLedger!.run(next);
+      this.stmt.upsertLedger!.run({ ...next, flexReports: next.flexReports ?? 0 });
       this.known.totals.set(ledgerKey(next), next);
     }
     for (const [account, added] of plan.newExecutions) {
@@ -461,7 +522,8 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare(
         `SELECT e.*, c.symbol, c.sec_type, c.currency, c.exchange, c.local_symbol, c.multiplier, c.last_trade_date,
-            c.strike, c."right", r.commission, r.currency AS commission_currency, r.realized_pnl
+            c.strike, c."right", r.commission, r.currency AS commission_currency, r.realized_pnl,
+            r.source AS report_source
           FROM executions e JOIN contracts c USING (con_id)
           LEFT JOIN commission_reports r USING (base_exec_id)
           WHERE (@account IS NULL OR e.account = @account) AND (@symbol IS NULL OR c.symbol = @symbol)
@@ -488,6 +550,9 @@ export class SqliteStore implements Store {
       commission: opt(row.commission as string | null),
       commissionCurrency: opt(row.commission_currency as string | null),
       realizedPnl: opt(row.realized_pnl as string | null),
+      source: sourceFromColumn(row.source),
+      reportSource: sourceFromColumn(row.report_source),
+      tradeId: opt(row.trade_id as string | null),
     }));
   }
 

@@ -1,5 +1,6 @@
 // The store seam: the only way the rest of the exporter reaches durable state.
 import type { FillEvent, FillResult } from '../domain/fill-group.js';
+import type { FlexBatch, FlexImportSummary } from '../domain/flex.js';
 import type { CurrentTrip, RoundTrip } from '../domain/round-trips.js';
 import type { SnapshotReason } from '../domain/snapshot-policy.js';
 import type { OrderStore } from './order-store.js';
@@ -12,6 +13,7 @@ import type {
   Decimal,
   ExecutionRecord,
   LedgerTotals,
+  PnlSource,
   PositionPnl,
   PositionRecord,
   Stream,
@@ -23,6 +25,21 @@ export type RecordResult = FillResult & {
   /** The current round trip of every position whose round trips changed. */
   roundTrips?: CurrentTrip[];
 };
+
+/**
+ * What importing a Flex statement did (Store.importFlex): the outcome counts per account, and the
+ * same kind of "what changed" a RecordResult carries, so a running exporter updates its memory
+ * (Portfolio, /metrics) without reloading. After a dry run these are what the import would give.
+ */
+export interface FlexImportResult {
+  summary: FlexImportSummary;
+  /** Every ledger row the statement changed, as it is after it. */
+  ledger: LedgerTotals[];
+  /** Accounts whose execution count changed, with the count after the statement. */
+  executionCounts: Array<{ account: string; executions: number }>;
+  /** The current round trip of every position whose round trips changed. */
+  roundTrips: CurrentTrip[];
+}
 
 /**
  * SQLite answers synchronously and PostgreSQL over the network: a method returns its value or a
@@ -74,6 +91,10 @@ export interface RoundTripFill {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
+  /** 'flex' for a fill imported from a Flex statement; absent for the API's. */
+  source?: PnlSource;
+  /** The basis of realizedPnl: 'flex' when its report came from a statement; absent for the API's (or none). */
+  reportSource?: PnlSource;
 }
 
 export interface TradeQuery {
@@ -98,6 +119,12 @@ export interface TradeRow {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
+  /** 'flex' for a fill imported from a Flex statement; absent for the API's. */
+  source?: PnlSource;
+  /** The basis of realizedPnl: 'flex' when its report came from a statement; absent for the API's (or none). */
+  reportSource?: PnlSource;
+  /** IB's trade id, when a Flex statement said it. */
+  tradeId?: string;
 }
 
 export interface Store {
@@ -113,6 +140,13 @@ export interface Store {
   recordFills(events: FillEvent[]): Awaitable<RecordResult[]>;
   recordExecution(execution: ExecutionRecord): Awaitable<RecordResult>;
   recordCommission(report: CommissionRecord): Awaitable<RecordResult>;
+  /**
+   * A planned Flex statement in one transaction, under the same lock and order as recordFills (it
+   * never races the live sync): its fills through the same planner (the API's version wins), its
+   * cancellations forgetting the fills they name. A failure keeps none of it; a dry run plans and
+   * rolls back, and says what the import would have done.
+   */
+  importFlex(batch: FlexBatch, options: { dryRun: boolean }): Awaitable<FlexImportResult>;
   savePosition(position: PositionRecord, snapshot: SnapshotReason | undefined, now: number): Awaitable<void>;
   savePositionPnl(
     account: string,

@@ -92,6 +92,9 @@ describe('the SQL views of the SQLite ledger', () => {
       perm_id: null,
       exchange: 'ISLAND',
       round_trip_id: rows[0]!.round_trip_id,
+      source: 'api',
+      basis: 'api',
+      trade_id: null,
     });
     expect(rows.map((r) => [r.price, r.realized_pnl])).toEqual([
       ['250', null],
@@ -153,8 +156,19 @@ describe('the SQL views of the SQLite ledger', () => {
         realized_pnl: '57.75',
         commissions: '2.25',
         fills: 2,
+        basis: 'api',
+        flex_fills: 0,
       },
-      { account: 'DU1', currency: 'USD', day: '2026-11-26', realized_pnl: '18', commissions: '1', fills: 1 },
+      {
+        account: 'DU1',
+        currency: 'USD',
+        day: '2026-11-26',
+        realized_pnl: '18',
+        commissions: '1',
+        fills: 1,
+        basis: 'api',
+        flex_fills: 0,
+      },
     ]);
   });
 });
