@@ -2,7 +2,8 @@
 // statement and a real SQLite ledger (and a real PostgreSQL, imported into while another store
 // holds it): a dry run writes nothing, the import adds the statement's fills once, a second
 // import skips them all, and each refusal has its exit code and names what to do. The fixture,
-// by hand: 10 execution rows are fills (an order row and two closed lots are not; a trade and its
+// by hand: 12 execution rows are fills (an order row, two closed lots and three rows IB booked — an
+// expiry, an assignment and its delivered shares — are not; a trade and its
 // cancellation in the same statement leave only the cancellation, which names no stored fill: a
 // skip). AAPL: bought 100 (1 commission), sold 40 (1, FIFO realized 142.6) and 60 (1, 91.4):
 // realized 234, commissions 3, three reports, all from Flex.
@@ -47,17 +48,17 @@ describe('npm run ledger -- import-flex', () => {
 
     const dry = await ledgerCli(['import-flex', FIXTURE, '--dry-run', '--account', ACCOUNT], env);
     expect(dry.code).toBe(0);
-    expect(row(dry.stdout)).toEqual([10, 0, 1, 0]);
+    expect(row(dry.stdout)).toEqual([12, 0, 1, 0]);
     expect(dry.stdout).toContain('dry run: nothing written');
     expect(existsSync(ledger)).toBe(false);
 
     const real = await ledgerCli(['import-flex', FIXTURE, '--account', ACCOUNT], env);
     expect(real.code).toBe(0);
     expect(real.stdout).toContain(`imported ${FIXTURE} into ${ledger}`);
-    expect(row(real.stdout)).toEqual([10, 0, 1, 0]);
+    expect(row(real.stdout)).toEqual([12, 0, 1, 0]);
     expect(real.stdout).not.toContain('dry run');
     expect(query(ledger, `SELECT source, count(*) AS n FROM executions GROUP BY source`)).toEqual([
-      { source: 'flex', n: 10 },
+      { source: 'flex', n: 12 },
     ]);
     const aapl = `SELECT realized_pnl, commissions, reports, flex_reports FROM ledger_totals WHERE con_id = 265598`;
     expect(query(ledger, aapl)).toEqual([
@@ -70,7 +71,7 @@ describe('npm run ledger -- import-flex', () => {
     // The ledger knows the account now: no --account needed, and nothing changes.
     const again = await ledgerCli(['import-flex', FIXTURE], env);
     expect(again.code).toBe(0);
-    expect(row(again.stdout)).toEqual([0, 0, 11, 0]);
+    expect(row(again.stdout)).toEqual([0, 0, 13, 0]);
     expect(query(ledger, aapl)).toEqual([
       { realized_pnl: '234', commissions: '3', reports: 3, flex_reports: 3 },
     ]);
@@ -132,7 +133,7 @@ describePostgres('npm run ledger -- import-flex into PostgreSQL', () => {
       });
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`into ${redactUrl(url)}`);
-      expect(row(result.stdout)).toEqual([10, 0, 1, 0]);
+      expect(row(result.stdout)).toEqual([12, 0, 1, 0]);
       const aapl = (await running.load()).ledger.find((t) => t.conId === 265598);
       expect(aapl).toEqual({
         account: ACCOUNT,
@@ -145,7 +146,7 @@ describePostgres('npm run ledger -- import-flex into PostgreSQL', () => {
       });
       const again = await ledgerCli(['import-flex', FIXTURE, '--dry-run'], { IBKR_DATABASE_URL: url });
       expect(again.code).toBe(0);
-      expect(row(again.stdout)).toEqual([0, 0, 11, 0]);
+      expect(row(again.stdout)).toEqual([0, 0, 13, 0]);
     } finally {
       await running.close();
     }

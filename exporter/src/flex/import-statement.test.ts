@@ -23,14 +23,14 @@ describe('importFlexStatement', () => {
       managedAccounts: ['U1234567'],
       dryRun: false,
     });
-    expect(result.summary.accounts).toEqual([{ account: 'U1234567', add: 10, merge: 0, skip: 1, cancel: 0 }]);
+    expect(result.summary.accounts).toEqual([{ account: 'U1234567', add: 12, merge: 0, skip: 1, cancel: 0 }]);
     const call = store.load().ledger.find((t) => t.realizedPnl === CALL.realizedPnl);
     expect(call).toMatchObject(CALL);
     // The EUR trade is totalled in its commission's currency, apart from the USD ones.
     expect(store.load().ledger.filter((t) => t.currency === 'EUR')).toMatchObject([
       { realizedPnl: '0', commissions: '3', reports: 1, flexReports: 1 },
     ]);
-    expect(result.executionCounts).toEqual([{ account: 'U1234567', executions: 10 }]);
+    expect(result.executionCounts).toEqual([{ account: 'U1234567', executions: 12 }]);
   });
 
   it('refuses a statement for an account the ledger does not manage, naming it and its line', async () => {
