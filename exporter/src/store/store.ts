@@ -12,6 +12,7 @@ import type {
   Decimal,
   ExecutionRecord,
   LedgerTotals,
+  PnlSource,
   PositionPnl,
   PositionRecord,
   Stream,
@@ -74,6 +75,8 @@ export interface RoundTripFill {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
+  /** Where the commission report (commission and realized PnL) came from; absent means `api`. */
+  source?: PnlSource;
 }
 
 export interface TradeQuery {
@@ -98,6 +101,8 @@ export interface TradeRow {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
+  /** Where the commission report (commission and realized PnL) came from; absent means `api`. */
+  source?: PnlSource;
 }
 
 export interface Store {
