@@ -152,6 +152,7 @@ describe('round trips over the simulator', () => {
         commission: 0,
         commission_currency: 'USD',
         realized_pnl: null,
+        source: 'api',
         pnl_source: null,
       },
     ]);

@@ -189,6 +189,7 @@ describe('HTTP API', () => {
         exchange: null,
         commission: 1,
         realized_pnl: null,
+        source: 'api',
         pnl_source: null, // an opening fill has no realized PnL, so no source of one
       }),
     ]);

@@ -32,8 +32,14 @@ function marked(store: SqliteStore, marking: Marking): Store {
     ...row,
     totals: row.totals.map((t) => mark(t, marking)),
   });
-  // The closing fill is the one with realized PnL; in a mixed trip it is the imported one.
-  const source = marking === 'api' ? ('api' as const) : ('flex' as const);
+  // In the mixed trip the closing fill (the one with realized PnL) is the imported one.
+  const sourceOf = (execId: string) =>
+    marking === 'flex' || (marking === 'mixed' && execId.startsWith('close')) ? ('flex' as const) : undefined;
+  const withSource = <T extends { execId: string }>(row: T): T => ({
+    ...row,
+    source: sourceOf(row.execId),
+    reportSource: sourceOf(row.execId),
+  });
   return Object.assign(Object.create(store) as Store, {
     roundTripHistory: (query: Parameters<Store['roundTripHistory']>[0]) =>
       store.roundTripHistory(query).map(trip),
@@ -41,8 +47,8 @@ function marked(store: SqliteStore, marking: Marking): Store {
       const row = store.roundTrip(id);
       return row && trip(row);
     },
-    roundTripFills: (id: number) => store.roundTripFills(id).map((f) => ({ ...f, source })),
-    trades: (query: Parameters<Store['trades']>[0]) => store.trades(query).map((t) => ({ ...t, source })),
+    roundTripFills: (id: number) => store.roundTripFills(id).map(withSource),
+    trades: (query: Parameters<Store['trades']>[0]) => store.trades(query).map(withSource),
   });
 }
 
@@ -122,13 +128,19 @@ describe('the basis on the HTTP API', () => {
       };
       expect(trip).toMatchObject(expected);
       expect(await get(`/positions/${trip!.id}`)).toMatchObject(expected);
-      const source = marking === 'api' ? 'api' : 'flex';
-      const fills = (await get(`/positions/${trip!.id}/trades`)) as unknown[];
-      expect(fills.map((f) => (f as { pnl_source: unknown }).pnl_source)).toEqual([null, source]);
-      const trades = (await get('/trades')) as Array<{ exec_id: string; pnl_source: unknown }>;
-      expect(trades.map((t) => [t.exec_id, t.pnl_source])).toEqual([
-        ['close.01', source],
-        ['open.01', null], // an opening fill: no realized PnL, so no source of one
+      const opening = marking === 'flex' ? 'flex' : 'api';
+      const closing = marking === 'api' ? 'api' : 'flex';
+      type Fill = { exec_id: string; source: unknown; pnl_source: unknown };
+      const fills = (await get(`/positions/${trip!.id}/trades`)) as Fill[];
+      // An opening fill: no realized PnL, so no source of one.
+      expect(fills.map((f) => [f.exec_id, f.source, f.pnl_source])).toEqual([
+        ['open.01', opening, null],
+        ['close.01', closing, closing],
+      ]);
+      const trades = (await get('/trades')) as Fill[];
+      expect(trades.map((t) => [t.exec_id, t.source, t.pnl_source])).toEqual([
+        ['close.01', closing, closing],
+        ['open.01', opening, null],
       ]);
     },
   );

@@ -70,13 +70,18 @@ describe('the basis in the JSON views', () => {
   });
 
   it('gives a fill the source of its realized PnL, and null where it has none', () => {
-    expect(tripFillView(fill({})).pnl_source).toBe('api');
-    expect(tripFillView(fill({ source: 'api' })).pnl_source).toBe('api');
-    expect(tripFillView(fill({ source: 'flex' })).pnl_source).toBe('flex');
+    const sources = (overrides: Partial<RoundTripFill>) => {
+      const view = tripFillView(fill(overrides));
+      return [view.source, view.pnl_source];
+    };
+    expect(sources({})).toEqual(['api', 'api']);
+    expect(sources({ source: 'flex', reportSource: 'flex' })).toEqual(['flex', 'flex']);
+    // An API execution whose report came from a statement (a merge): the PnL is Flex's.
+    expect(sources({ reportSource: 'flex' })).toEqual(['api', 'flex']);
     // An opening fill, a report not yet arrived, the opening part of a flip: no realized PnL.
-    expect(tripFillView(fill({ source: 'flex', realizedPnl: undefined })).pnl_source).toBeNull();
-    expect(tripFillView(fill({ commission: undefined, realizedPnl: undefined })).pnl_source).toBeNull();
-    expect(tripFillView(fill({ source: 'flex', money: false }))).toMatchObject({
+    expect(sources({ source: 'flex', reportSource: 'flex', realizedPnl: undefined })).toEqual(['flex', null]);
+    expect(sources({ commission: undefined, realizedPnl: undefined })).toEqual(['api', null]);
+    expect(tripFillView(fill({ reportSource: 'flex', money: false }))).toMatchObject({
       realized_pnl: null,
       pnl_source: null,
     });
@@ -97,13 +102,17 @@ describe('the basis in the JSON views', () => {
       ...overrides,
     });
     expect(
-      tradesView([row({}), row({ source: 'flex' }), row({ source: 'flex', realizedPnl: undefined })]).map(
-        (t) => [t.realized_pnl, t.pnl_source],
-      ),
+      tradesView([
+        row({}),
+        row({ source: 'flex', reportSource: 'flex' }),
+        row({ reportSource: 'flex' }),
+        row({ source: 'flex', reportSource: 'flex', realizedPnl: undefined }),
+      ]).map((t) => [t.realized_pnl, t.source, t.pnl_source]),
     ).toEqual([
-      [9, 'api'],
-      [9, 'flex'],
-      [null, null],
+      [9, 'api', 'api'],
+      [9, 'flex', 'flex'],
+      [9, 'api', 'flex'],
+      [null, 'flex', null],
     ]);
   });
 

@@ -91,6 +91,9 @@ export const tripFillViewSchema = z.object({
   realized_pnl: money.describe(
     "IB's realized PnL of the fill; null for an opening fill (IB sends none) or before its report",
   ),
+  source: sourceSchema.describe(
+    'where the fill came from: api (execDetails) or flex (imported from a statement)',
+  ),
   pnl_source: sourceSchema
     .nullable()
     .describe(
@@ -123,9 +126,9 @@ export function tripMoney(trip: RoundTrip | undefined, contractCurrency: string)
   };
 }
 
-/** Where a fill's realized PnL comes from, when it has one. */
-export const pnlSourceOf = (fill: { realizedPnl?: Decimal; source?: PnlSource }) =>
-  fill.realizedPnl === undefined ? null : sourceOf(fill);
+/** Where a fill's realized PnL comes from (its commission report's source), when it has one. */
+export const pnlSourceOf = (fill: { realizedPnl?: Decimal; reportSource?: PnlSource }) =>
+  fill.realizedPnl === undefined ? null : sourceOf({ source: fill.reportSource });
 
 export function roundTripView(row: RoundTripRow): RoundTripView {
   const money = tripMoney(row, row.contract.currency);
@@ -160,6 +163,7 @@ export function tripFillView(fill: RoundTripFill): TripFillView {
     commission: fill.money ? moneyNumber(fill.commission) : 0,
     commission_currency: fill.commissionCurrency ?? null,
     realized_pnl: fill.money ? moneyNumber(fill.realizedPnl) : null,
+    source: sourceOf(fill),
     pnl_source: fill.money ? pnlSourceOf(fill) : null,
   };
 }

@@ -2,7 +2,7 @@
 // ledger's exact decimals converted only here (money.ts), with the exact text kept in the `ledger`
 // lists; anything not known is null, never a 0 that was not.
 import type { Health } from '../domain/health.js';
-import { basisOf } from '../domain/basis.js';
+import { basisOf, sourceOf } from '../domain/basis.js';
 import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
 import type { Decimal, MoneyTotals } from '../domain/types.js';
@@ -132,6 +132,7 @@ export function tradesView(rows: TradeRow[]) {
     commission: moneyNumber(row.commission),
     commission_currency: n(row.commissionCurrency),
     realized_pnl: moneyNumber(row.realizedPnl),
+    source: sourceOf(row),
     pnl_source: pnlSourceOf(row),
   }));
 }

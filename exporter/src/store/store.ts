@@ -75,8 +75,10 @@ export interface RoundTripFill {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
-  /** Where the commission report (commission and realized PnL) came from; absent means `api`. */
+  /** 'flex' for a fill imported from a Flex statement; absent for the API's. */
   source?: PnlSource;
+  /** The basis of realizedPnl: 'flex' when its report came from a statement; absent for the API's (or none). */
+  reportSource?: PnlSource;
 }
 
 export interface TradeQuery {
@@ -101,8 +103,12 @@ export interface TradeRow {
   commission?: Decimal;
   commissionCurrency?: string;
   realizedPnl?: Decimal;
-  /** Where the commission report (commission and realized PnL) came from; absent means `api`. */
+  /** 'flex' for a fill imported from a Flex statement; absent for the API's. */
   source?: PnlSource;
+  /** The basis of realizedPnl: 'flex' when its report came from a statement; absent for the API's (or none). */
+  reportSource?: PnlSource;
+  /** IB's trade id, when a Flex statement said it. */
+  tradeId?: string;
 }
 
 export interface Store {
