@@ -113,6 +113,33 @@ describe('generated dashboards', () => {
   });
 });
 
+// Series that carry the ledger's `basis` label (docs/metrics.md), recording rules that keep it.
+const BASIS = new Set([
+  'ibkr_position_realized_pnl',
+  'ibkr_position_total_pnl',
+  'ibkr_account_ledger_realized_pnl',
+  'account:ibkr_total_pnl:sum',
+]);
+
+describe('the basis of realized PnL on the dashboards', () => {
+  it('is named in the legend of every panel target that reads a basis-labelled series', () => {
+    let targets = 0;
+    for (const { dashboard } of onPrometheus) {
+      for (const panel of panelsOf(dashboard)) {
+        // The position table sums by position (basis dropped) and says so in its description.
+        if (panel.type === 'table') continue;
+        for (const target of panel.targets ?? []) {
+          if (!seriesNames(target.expr ?? '').some((n) => BASIS.has(n))) continue;
+          targets++;
+          expect(target.legendFormat, `${dashboard.title} / ${panel.title}`).toMatch(/\{\{basis\}\}/);
+          expect((panel as { description?: string }).description).toMatch(/FIFO by tax lot/);
+        }
+      }
+    }
+    expect(targets).toBeGreaterThanOrEqual(6);
+  });
+});
+
 describe('grafana provisioning', () => {
   it('provisions Prometheus with the uid the dashboards default to', () => {
     const config = parse(read('provisioning/datasources/prometheus.yaml')) as {

@@ -133,14 +133,15 @@ describePostgres('the Trades & history dashboard on a real PostgreSQL ledger', (
     // JPM: bought 100 at 210 (1 commission), sold 100 at 212.5: IB realized 248 net; a closed round trip.
     const trips = await run(TRADES_SQL.roundTrips, variables);
     const jpm = trips.find((t) => t.Symbol === 'JPM');
-    expect(jpm).toMatchObject({ Fills: 2, Realized: '248', Commissions: '2', Currency: 'USD' });
+    // A ledger the API alone wrote: every realized PnL on IB's average cost.
+    expect(jpm).toMatchObject({ Fills: 2, Realized: '248', Commissions: '2', Currency: 'USD', Basis: 'api' });
     const fills = await run(TRADES_SQL.roundTripFills, {
       ...variables,
       round_trip: String(jpm!['Round trip']),
     });
-    expect(fills.map((f) => [f.Side, f.Qty, f.Price, f.Commission, f.Realized])).toEqual([
-      ['buy', '100', '210', '1', null],
-      ['sell', '100', '212.5', '1', '248'],
+    expect(fills.map((f) => [f.Side, f.Qty, f.Price, f.Commission, f.Realized, f.Basis])).toEqual([
+      ['buy', '100', '210', '1', null, 'api'],
+      ['sell', '100', '212.5', '1', '248', 'api'],
     ]);
     // Every closed round trip of the demo so far is a win.
     expect(await run(TRADES_SQL.winRate, variables)).toEqual([{ 'Win rate': 1 }]);
@@ -163,6 +164,14 @@ describePostgres('the Trades & history dashboard on a real PostgreSQL ledger', (
       Side: 'sell',
       Qty: '100',
       Realized: '248',
+      Basis: 'api',
     });
+    // The whole range on one basis: one row per currency, the day's realized PnL in it.
+    const byBasis = await run(TRADES_SQL.realizedByBasis, variables);
+    expect(byBasis.map((r) => [r.Basis, r.Currency])).toEqual([
+      ['api', 'EUR'],
+      ['api', 'USD'],
+    ]);
+    expect(byBasis.find((r) => r.Currency === 'USD')).toMatchObject({ Realized: '248' });
   });
 });

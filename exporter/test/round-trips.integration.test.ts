@@ -152,6 +152,8 @@ describe('round trips over the simulator', () => {
         commission: 0,
         commission_currency: 'USD',
         realized_pnl: null,
+        source: 'api',
+        pnl_source: null,
       },
     ]);
     const closed = (await history(exporter, '?symbol=TSLA'))[0]!;

@@ -60,6 +60,13 @@ export function labelVariable(
   return variable;
 }
 
+/**
+ * What a realized PnL panel says of its basis (the `basis` label, docs/metrics.md): the legends of
+ * those panels name it, so a series on a new basis shows as a new line rather than a silent jump.
+ */
+export const BASIS_DESCRIPTION =
+  "Its basis is in the legend: api = IB's average cost (commission reports), flex = FIFO by tax lot (an imported Flex statement), mixed = a sum of both, never converted.";
+
 /** Accounts the exporter reports; every dashboard filters on it. */
 export function accountVariable(): QueryVariableBuilder {
   return labelVariable('account', 'Account', 'ibkr_account_net_liquidation', { multi: true });

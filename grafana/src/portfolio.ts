@@ -22,6 +22,7 @@ import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
+  BASIS_DESCRIPTION,
   DATASOURCE,
   TAG,
   UID,
@@ -38,18 +39,26 @@ import {
 
 const ACCOUNT = 'account=~"$account"';
 const ACCOUNT_LEGEND = '{{account}} {{currency}}';
+/** The legend of the total PnL, whose realized part is the ledger's: its basis before the currency. */
+const TOTAL_LEGEND = '{{account}} {{basis}} {{currency}}';
 
 function lastValue(): ReduceDataOptionsBuilder {
   return new ReduceDataOptionsBuilder().calcs(['lastNotNull']);
 }
 
 /** One big number per account, in the account's currency. */
-function moneyStat(title: string, description: string, expr: string, signed: boolean): Stat {
+function moneyStat(
+  title: string,
+  description: string,
+  expr: string,
+  signed: boolean,
+  legend = ACCOUNT_LEGEND,
+): Stat {
   const panel = new Stat()
     .title(title)
     .description(description)
     .datasource(DATASOURCE)
-    .withTarget(query(expr, ACCOUNT_LEGEND))
+    .withTarget(query(expr, legend))
     .reduceOptions(lastValue())
     .graphMode(BigValueGraphMode.Area)
     .decimals(2)
@@ -92,7 +101,7 @@ function positionTable(): Table {
   const table = new Table()
     .title('Positions')
     .description(
-      'Every position the gateway reports. Average cost is in the contract currency and per contract including the multiplier; market value and PnL in the account base currency; realized PnL and commissions come from the stored commission reports. Click a symbol for its history.',
+      "Every position the gateway reports. Average cost is in the contract currency and per contract including the multiplier; market value and PnL in the account base currency; realized PnL and commissions come from the ledger's commission reports, realized and total on the basis IBKR / Position shows (api = IB's average cost, flex = FIFO by tax lot from a Flex statement, mixed = both). Click a symbol for its history.",
     )
     .datasource(DATASOURCE)
     .targets(COLUMNS.map((c) => tableQuery(`sum by (${POSITION_KEY}) (${c.metric}{${ACCOUNT}})`, c.refId)))
@@ -181,7 +190,7 @@ export function portfolio(): Dashboard {
     .withPanel(
       moneyStat(
         'Realized PnL today',
-        "reqPnL's realized PnL since IB's daily reset.",
+        "reqPnL's realized PnL since IB's daily reset: IB's own figure, on its average-cost basis.",
         `ibkr_account_realized_pnl{${ACCOUNT}}`,
         true,
       ),
@@ -189,9 +198,10 @@ export function portfolio(): Dashboard {
     .withPanel(
       moneyStat(
         'Total PnL',
-        'Unrealized (reqPnL) plus the realized PnL of every stored commission report, closed positions included.',
+        `Unrealized (reqPnL) plus the realized PnL of every stored commission report, closed positions included. ${BASIS_DESCRIPTION}`,
         `account:ibkr_total_pnl:sum{${ACCOUNT}}`,
         true,
+        TOTAL_LEGEND,
       ),
     )
     .withPanel(
@@ -205,10 +215,13 @@ export function portfolio(): Dashboard {
 
     .withRow(new RowBuilder('PnL'))
     .withPanel(
-      moneyTimeSeries('PnL over time', 'Daily and unrealized PnL from reqPnL, and total PnL per account.')
+      moneyTimeSeries(
+        'PnL over time',
+        `Daily and unrealized PnL from reqPnL, and total PnL per account. Total: ${BASIS_DESCRIPTION}`,
+      )
         .withTarget(query(`ibkr_account_daily_pnl{${ACCOUNT}}`, `Daily ${ACCOUNT_LEGEND}`))
         .withTarget(query(`ibkr_account_unrealized_pnl{${ACCOUNT}}`, `Unrealized ${ACCOUNT_LEGEND}`))
-        .withTarget(query(`account:ibkr_total_pnl:sum{${ACCOUNT}}`, `Total ${ACCOUNT_LEGEND}`)),
+        .withTarget(query(`account:ibkr_total_pnl:sum{${ACCOUNT}}`, `Total ${TOTAL_LEGEND}`)),
     )
     .withPanel(
       moneyTimeSeries('Account value', 'Net liquidation, excess liquidity and maintenance margin over time.')

@@ -16,6 +16,7 @@ import {
   DATASOURCE,
   TAG,
   UID,
+  BASIS_DESCRIPTION,
   accountVariable,
   dashboardsLink,
   datasourceVariable,
@@ -30,19 +31,33 @@ import {
 const POSITION = 'account=~"$account", symbol="$symbol"';
 const CONTRACT_LEGEND = '{{account}} {{sec_type}} {{con_id}}';
 const MONEY_LEGEND = '{{account}} {{sec_type}} {{currency}}';
+/** Money from the ledger's realized PnL: its basis before the currency, which ends every money legend. */
+const REALIZED_LEGEND = '{{account}} {{sec_type}} {{basis}} {{currency}}';
 
-function stat(title: string, description: string, metric: string, kind: 'count' | 'money' | 'pnl'): Stat {
+function stat(
+  title: string,
+  description: string,
+  metric: string,
+  kind: 'count' | 'money' | 'pnl' | 'realized',
+): Stat {
+  const legend = {
+    count: CONTRACT_LEGEND,
+    money: MONEY_LEGEND,
+    pnl: MONEY_LEGEND,
+    realized: REALIZED_LEGEND,
+  };
   const panel = new Stat()
     .title(title)
-    .description(description)
+    .description(kind === 'realized' ? `${description} ${BASIS_DESCRIPTION}` : description)
     .datasource(DATASOURCE)
-    .withTarget(query(`${metric}{${POSITION}}`, kind === 'count' ? CONTRACT_LEGEND : MONEY_LEGEND))
+    .withTarget(query(`${metric}{${POSITION}}`, legend[kind]))
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']))
     .graphMode(BigValueGraphMode.None)
     .height(5)
     .span(6);
   if (kind !== 'count') panel.decimals(2).overrides(moneyOverrides());
-  if (kind === 'pnl') panel.thresholds(pnlThresholds()).colorScheme(thresholdColours());
+  if (kind === 'pnl' || kind === 'realized')
+    panel.thresholds(pnlThresholds()).colorScheme(thresholdColours());
   return panel;
 }
 
@@ -118,9 +133,9 @@ export function position(): Dashboard {
     .withPanel(
       stat(
         'Realized PnL',
-        "IB's realized PnL (net of commission) of the current round trip (since the position was last flat); all-time figures are on IBKR / Trades & history.",
+        'Realized PnL (net of commission) of the current round trip (since the position was last flat); all-time figures are on IBKR / Trades & history.',
         'ibkr_position_realized_pnl',
-        'pnl',
+        'realized',
       ),
     )
     .withPanel(
@@ -128,19 +143,22 @@ export function position(): Dashboard {
         'Total PnL',
         'Realized plus unrealized, when both are known in the same currency.',
         'ibkr_position_total_pnl',
-        'pnl',
+        'realized',
       ),
     )
 
     .withRow(new RowBuilder('History'))
     .withPanel(
-      history('PnL history', 'Unrealized, daily, realized and total PnL of each contract of the symbol.')
+      history(
+        'PnL history',
+        `Unrealized, daily, realized and total PnL of each contract of the symbol. Realized and total: ${BASIS_DESCRIPTION}`,
+      )
         .decimals(2)
         .overrides(moneyOverrides())
         .withTarget(query(`ibkr_position_unrealized_pnl{${POSITION}}`, `Unrealized ${MONEY_LEGEND}`))
         .withTarget(query(`ibkr_position_daily_pnl{${POSITION}}`, `Daily ${MONEY_LEGEND}`))
-        .withTarget(query(`ibkr_position_realized_pnl{${POSITION}}`, `Realized ${MONEY_LEGEND}`))
-        .withTarget(query(`ibkr_position_total_pnl{${POSITION}}`, `Total ${MONEY_LEGEND}`)),
+        .withTarget(query(`ibkr_position_realized_pnl{${POSITION}}`, `Realized ${REALIZED_LEGEND}`))
+        .withTarget(query(`ibkr_position_total_pnl{${POSITION}}`, `Total ${REALIZED_LEGEND}`)),
     )
     .withPanel(
       history('Quantity', 'Position size over time; steps are fills.')

@@ -31,6 +31,9 @@ const ACCOUNTS = 'account IN ($account)';
 const FILTERS = `${ACCOUNTS} AND symbol IN ($symbol)`;
 const CLOSED = `status = 'closed' AND realized_pnl IS NOT NULL AND $__timeFilter(close_time) AND ${FILTERS}`;
 
+const BASIS =
+  "Basis: api = IB's average cost (the API's commission reports), flex = FIFO by tax lot (an imported Flex statement), mixed = a sum of both, never converted (docs/round-trips.md).";
+
 /** A money column of ibkr_daily_realized summed per calendar month (UTC), one series per currency. */
 function perMonth(column: string, label: string): string {
   return `SELECT date_trunc('month', day::timestamp) AT TIME ZONE 'UTC' AS time,
@@ -44,20 +47,21 @@ ORDER BY 1`;
 export const TRADES_SQL = {
   blotter: `SELECT trade_time AS "Time", account AS "Account", symbol AS "Symbol", sec_type AS "Type",
   side AS "Side", qty AS "Qty", price AS "Price", commission AS "Commission", realized_pnl AS "Realized",
-  commission_currency AS "Currency", exec_id AS "Exec id"
+  commission_currency AS "Currency", basis AS "Basis", exec_id AS "Exec id"
 FROM ibkr_trades
 WHERE $__timeFilter(trade_time) AND ${FILTERS}
 ORDER BY trade_time DESC
 LIMIT 1000`,
   roundTrips: `SELECT id AS "Round trip", account AS "Account", symbol AS "Symbol", sec_type AS "Type",
   open_time AS "Opened", close_time AS "Closed", fills AS "Fills", realized_pnl AS "Realized",
-  commissions AS "Commissions", currency AS "Currency", opened_before_ledger AS "Held before the ledger"
+  commissions AS "Commissions", currency AS "Currency", basis AS "Basis",
+  opened_before_ledger AS "Held before the ledger"
 FROM ibkr_round_trips
 WHERE status = 'closed' AND $__timeFilter(close_time) AND ${FILTERS}
 ORDER BY close_time DESC
 LIMIT 500`,
   roundTripFills: `SELECT trade_time AS "Time", side AS "Side", qty AS "Qty", price AS "Price",
-  commission AS "Commission", realized_pnl AS "Realized", exec_id AS "Exec id"
+  commission AS "Commission", realized_pnl AS "Realized", basis AS "Basis", exec_id AS "Exec id"
 FROM ibkr_round_trip_fills
 WHERE round_trip_id::text = '$round_trip'
 ORDER BY trade_time, exec_id`,
@@ -82,6 +86,12 @@ WHERE $__timeFilter(day) AND ${ACCOUNTS}
 GROUP BY 1, 2
 ORDER BY 1`,
   realizedPerMonth: perMonth('realized_pnl', 'Realized'),
+  realizedByBasis: `SELECT basis AS "Basis", currency AS "Currency", sum(realized_pnl) AS "Realized",
+  sum(fills) AS "Fills", min(day) AS "First day", max(day) AS "Last day"
+FROM ibkr_daily_realized
+WHERE $__timeFilter(day) AND ${ACCOUNTS} AND basis IS NOT NULL
+GROUP BY 1, 2
+ORDER BY 2, 1`,
   commissionsPerMonth: perMonth('commissions', 'Commissions'),
 } as const;
 
@@ -137,7 +147,7 @@ export function trades(): Dashboard {
     .withPanel(
       stat(
         'Win rate',
-        'Share of the closed round trips in the time range (by close time) whose realized PnL, net of commissions, is above 0.',
+        'Share of the closed round trips in the time range (by close time) whose realized PnL, net of commissions, is above 0, whatever their basis (see the Basis column below).',
         TRADES_SQL.winRate,
         'table',
       ).unit('percentunit'),
@@ -145,7 +155,7 @@ export function trades(): Dashboard {
     .withPanel(
       stat(
         'Average win',
-        'Average realized PnL of the winning closed round trips, per currency.',
+        'Average realized PnL of the winning closed round trips, per currency, whatever their basis (see the Basis column below).',
         TRADES_SQL.averageWin,
         'time_series',
       )
@@ -157,7 +167,7 @@ export function trades(): Dashboard {
     .withPanel(
       stat(
         'Average loss',
-        'Average realized PnL of the losing closed round trips, per currency.',
+        'Average realized PnL of the losing closed round trips, per currency, whatever their basis (see the Basis column below).',
         TRADES_SQL.averageLoss,
         'time_series',
       )
@@ -169,7 +179,7 @@ export function trades(): Dashboard {
     .withPanel(
       table(
         'Closed round trips',
-        'Positions from flat to flat, newest first. "Opened" is empty for a position held before the ledger began. Click a round trip to list its fills below.',
+        `Positions from flat to flat, newest first. "Opened" is empty for a position held before the ledger began. Click a round trip to list its fills below. ${BASIS}`,
         TRADES_SQL.roundTrips,
       )
         .height(9)
@@ -188,7 +198,7 @@ export function trades(): Dashboard {
     .withPanel(
       table(
         'Fills of round trip $round_trip',
-        'The fills of the round trip picked above, oldest first. A fill that flipped the position appears in both round trips with its part of the quantity; its commission and realized PnL count in the one it closed.',
+        `The fills of the round trip picked above, oldest first. A fill that flipped the position appears in both round trips with its part of the quantity; its commission and realized PnL count in the one it closed. Basis: where the fill's realized PnL came from, api (IB's average cost) or flex (FIFO by tax lot, from a statement).`,
         TRADES_SQL.roundTripFills,
       ).height(7),
     )
@@ -197,14 +207,14 @@ export function trades(): Dashboard {
     .withPanel(
       bars(
         'Realized PnL per day',
-        'Realized PnL (net of commissions) per UTC day, from the commission reports of every symbol of the selected accounts.',
+        'Realized PnL (net of commissions) per UTC day, from the commission reports of every symbol of the selected accounts, on the basis of each day (Realized PnL by basis, below, says which).',
         TRADES_SQL.realizedPerDay,
       ),
     )
     .withPanel(
       bars(
         'Realized PnL per month',
-        'Realized PnL (net of commissions) per calendar month (UTC) of every symbol of the selected accounts.',
+        'Realized PnL (net of commissions) per calendar month (UTC) of every symbol of the selected accounts, on the basis of its days (Realized PnL by basis, below, says which).',
         TRADES_SQL.realizedPerMonth,
       ),
     )
@@ -215,12 +225,19 @@ export function trades(): Dashboard {
         TRADES_SQL.commissionsPerMonth,
       ),
     )
+    .withPanel(
+      table(
+        'Realized PnL by basis',
+        `The realized PnL of the time range split by the basis of its days (a day with fills of both is mixed), so a total made of average-cost and FIFO numbers is visible as such. ${BASIS}`,
+        TRADES_SQL.realizedByBasis,
+      ).height(5),
+    )
 
     .withRow(new RowBuilder('Trades'))
     .withPanel(
       table(
         'Trade blotter',
-        'Every stored fill with its commission report, newest first (at most 1000). Money is in the currency of each row.',
+        "Every stored fill with its commission report, newest first (at most 1000). Money is in the currency of each row. Basis: where the commission report came from, api (the API's: IB's average cost) or flex (a Flex statement: FIFO by tax lot).",
         TRADES_SQL.blotter,
       ).height(12),
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { basisOf } from './basis.js';
 import { Portfolio, samePnl } from './portfolio.js';
 import type { ContractInfo, LedgerTotals, PositionRecord } from './types.js';
 
@@ -49,6 +50,8 @@ describe('Portfolio', () => {
       currency: 'USD',
       realizedPnl: '12.5',
       commissions: '1',
+      reports: 1,
+      flexReports: 0,
     });
     expect(portfolio.executionCounts.get('DU1')).toBe(3);
     expect(portfolio.accountPnl.get('DU1')?.dailyPnl).toBe(7);
@@ -96,6 +99,25 @@ describe('Portfolio', () => {
       realizedPnl: '-0.85',
       commissions: '1.75',
     });
+  });
+
+  it('counts the account ledger’s reports by source, so its basis follows its rows', () => {
+    const portfolio = new Portfolio();
+    const flex = (conId: number, reports: number, flexReports: number): LedgerTotals => ({
+      ...totals(conId, 'USD', '1', '1'),
+      reports,
+      flexReports,
+    });
+    portfolio.applyLedger([flex(aapl.conId, 2, 2), flex(2, 3, 3)]);
+    expect(basisOf(portfolio.accountLedger.get('DU1|USD')!)).toBe('flex');
+    // One position's API reports replace its Flex ones (the API wins): the sum is mixed...
+    portfolio.applyLedger([flex(2, 3, 0)]);
+    expect(portfolio.accountLedger.get('DU1|USD')).toMatchObject({ reports: 5, flexReports: 2 });
+    expect(basisOf(portfolio.accountLedger.get('DU1|USD')!)).toBe('mixed');
+    // ...and api once the other's are replaced too; a row without flexReports counts none.
+    portfolio.applyLedger([totals(aapl.conId, 'USD', '1', '1')]);
+    expect(portfolio.accountLedger.get('DU1|USD')).toMatchObject({ reports: 4, flexReports: 0 });
+    expect(basisOf(portfolio.accountLedger.get('DU1|USD')!)).toBe('api');
   });
 
   it('sums the ledger per report currency, never across currencies', () => {

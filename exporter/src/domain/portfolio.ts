@@ -3,8 +3,8 @@
 import type {
   AccountPnl,
   AccountValue,
-  Decimal,
   LedgerTotals,
+  MoneyTotals,
   PositionPnl,
   PositionRecord,
 } from './types.js';
@@ -18,11 +18,11 @@ export interface PositionView {
   lastSnapshotAt?: number;
 }
 
-export interface AccountLedger {
+/** The sums of one account's ledger rows in one report currency (its basis: basisOf). */
+export interface AccountLedger extends MoneyTotals {
   account: string;
-  currency: string;
-  realizedPnl: Decimal;
-  commissions: Decimal;
+  /** Counted like `reports`, so the account's basis is exactly the combined basis of its rows. */
+  flexReports: number;
 }
 
 export interface PortfolioSeed {
@@ -124,11 +124,15 @@ export class Portfolio {
         currency: row.currency,
         realizedPnl: '0',
         commissions: '0',
+        reports: 0,
+        flexReports: 0,
       };
       this.accountLedger.set(accountKey, {
         ...total,
         realizedPnl: addDecimal(subDecimal(total.realizedPnl, previous?.realizedPnl ?? '0'), row.realizedPnl),
         commissions: addDecimal(subDecimal(total.commissions, previous?.commissions ?? '0'), row.commissions),
+        reports: total.reports - (previous?.reports ?? 0) + row.reports,
+        flexReports: total.flexReports - (previous?.flexReports ?? 0) + (row.flexReports ?? 0),
       });
     }
   }

@@ -161,11 +161,12 @@ describe('HTTP API', () => {
         average_cost: 150.1,
         unrealized_pnl: 12.5,
         daily_pnl: null,
-        ledger: [{ currency: 'USD', realized_pnl: '0', commissions: '1' }],
+        ledger: [{ currency: 'USD', realized_pnl: '0', commissions: '1', basis: 'api' }],
         // The tracker's names: money as numbers, the total only when both parts are known.
         qty: 10,
         avg_cost: 150.1,
         realized_pnl: 0,
+        realized_pnl_basis: 'api',
         total_pnl: 12.5,
       }),
     ]);
@@ -188,6 +189,8 @@ describe('HTTP API', () => {
         exchange: null,
         commission: 1,
         realized_pnl: null,
+        source: 'api',
+        pnl_source: null, // an opening fill has no realized PnL, so no source of one
       }),
     ]);
     expect(JSON.parse((await get('/trades?symbol=MSFT')).body)).toEqual([]);
@@ -215,6 +218,7 @@ describe('HTTP API', () => {
       account_id: 'DU1',
       base_currency: 'USD',
       realized_pnl: 0,
+      realized_pnl_basis: 'api',
       unrealized_pnl: null,
       total_pnl: null,
       as_of: null,
@@ -227,7 +231,7 @@ describe('HTTP API', () => {
         unrealized_pnl: null,
         realized_pnl: null,
         values: [],
-        ledger: [{ currency: 'USD', realized_pnl: '0', commissions: '1' }],
+        ledger: [{ currency: 'USD', realized_pnl: '0', commissions: '1', basis: 'api' }],
         executions: 1,
       },
     ]);

@@ -2,7 +2,9 @@
 // them) and the functions that build them. Money is a JSON number, converted from the ledger's
 // exact decimal only here (money.ts); the exact text stays in `ledger`. Unknown is null.
 import { z } from 'zod';
+import { basisOf, sourceOf } from '../domain/basis.js';
 import type { RoundTrip } from '../domain/round-trips.js';
+import type { Decimal, PnlSource } from '../domain/types.js';
 import type { RoundTripFill, RoundTripRow } from '../store/store.js';
 import { moneyNumber } from './money.js';
 
@@ -11,6 +13,14 @@ const money = z
   .number()
   .nullable()
   .describe("a number converted from the ledger's exact decimal (exact text in `ledger`); null when unknown");
+
+/** The basis of a realized PnL sum (domain/basis.ts): IB's average cost, Flex's FIFO, or both. */
+export const basisSchema = z
+  .enum(['api', 'flex', 'mixed'])
+  .describe(
+    'api = IB average cost (commission reports), flex = FIFO by tax lot (Flex fifoPnlRealized), mixed = a sum of both, never converted',
+  );
+const sourceSchema = z.enum(['api', 'flex']);
 
 /** `since`: ISO-8601 or Unix seconds, as epoch milliseconds. */
 export const sinceSchema = z
@@ -40,6 +50,7 @@ const ledgerEntry = z.object({
   currency: z.string(),
   realized_pnl: z.string().describe('exact decimal text'),
   commissions: z.string().describe('exact decimal text'),
+  basis: basisSchema,
 });
 
 export const roundTripViewSchema = z.object({
@@ -59,6 +70,9 @@ export const roundTripViewSchema = z.object({
     "IB's realized PnL of its closing fills, net of commission; null when no commission report is stored, or reports are in several currencies",
   ),
   commissions: money.describe('null when no commission report is stored, or they are in several currencies'),
+  basis: basisSchema
+    .nullable()
+    .describe('the basis of realized_pnl; null when realized_pnl is (each ledger entry has its own)'),
   ledger: z.array(ledgerEntry).describe('per report currency, exact; one entry in practice'),
 });
 export type RoundTripView = z.infer<typeof roundTripViewSchema>;
@@ -77,24 +91,44 @@ export const tripFillViewSchema = z.object({
   realized_pnl: money.describe(
     "IB's realized PnL of the fill; null for an opening fill (IB sends none) or before its report",
   ),
+  source: sourceSchema.describe(
+    'where the fill came from: api (execDetails) or flex (imported from a statement)',
+  ),
+  pnl_source: sourceSchema
+    .nullable()
+    .describe(
+      "where realized_pnl comes from: api (commission report, IB's average cost) or flex (statement, FIFO by tax lot); null when realized_pnl is",
+    ),
 });
 export type TripFillView = z.infer<typeof tripFillViewSchema>;
 
-/** The money of a round trip: its one report currency's totals, or null when nothing is known. */
+/**
+ * The money of a round trip: its one report currency's totals (with their basis), or null when
+ * nothing is known; each currency's exact totals and basis in `ledger`.
+ */
 export function tripMoney(trip: RoundTrip | undefined, contractCurrency: string) {
-  const known = (trip?.totals ?? []).filter((t) => t.reports > 0);
+  const known = (trip?.totals ?? []).flatMap((t) => {
+    const basis = basisOf(t);
+    return basis === undefined ? [] : [{ ...t, basis }];
+  });
   const only = known.length === 1 ? known[0] : undefined;
   return {
     currency: only?.currency ?? contractCurrency,
     realized_pnl: only?.realizedPnl ?? null,
     commissions: only?.commissions ?? null,
+    basis: only?.basis ?? null,
     ledger: known.map((t) => ({
       currency: t.currency,
       realized_pnl: t.realizedPnl,
       commissions: t.commissions,
+      basis: t.basis,
     })),
   };
 }
+
+/** Where a fill's realized PnL comes from (its commission report's source), when it has one. */
+export const pnlSourceOf = (fill: { realizedPnl?: Decimal; reportSource?: PnlSource }) =>
+  fill.realizedPnl === undefined ? null : sourceOf({ source: fill.reportSource });
 
 export function roundTripView(row: RoundTripRow): RoundTripView {
   const money = tripMoney(row, row.contract.currency);
@@ -107,6 +141,7 @@ export function roundTripView(row: RoundTripRow): RoundTripView {
     currency: money.currency,
     realized_pnl: moneyNumber(money.realized_pnl),
     commissions: moneyNumber(money.commissions),
+    basis: money.basis,
     ledger: money.ledger,
     status: row.closeTime === undefined ? 'open' : 'closed',
     open_time: iso(row.openTime),
@@ -128,5 +163,7 @@ export function tripFillView(fill: RoundTripFill): TripFillView {
     commission: fill.money ? moneyNumber(fill.commission) : 0,
     commission_currency: fill.commissionCurrency ?? null,
     realized_pnl: fill.money ? moneyNumber(fill.realizedPnl) : null,
+    source: sourceOf(fill),
+    pnl_source: fill.money ? pnlSourceOf(fill) : null,
   };
 }

@@ -53,10 +53,29 @@ describe('the OpenAPI document', () => {
     }
     const ledger = RoundTrip!.properties.ledger as unknown as { items: JsonSchema };
     expect(ledger.items.properties.realized_pnl?.type).toBe('string');
+    expect(ledger.items.properties.basis?.enum).toEqual(['api', 'flex', 'mixed']);
+    expect(ledger.items.required).toContain('basis');
     const pages = doc.info.description.match(/docs\/[\w-]+\.md/g) ?? [];
     expect(pages).toContain('docs/http-api.md');
     for (const page of pages)
       expect(existsSync(new URL(`../../../${page}`, import.meta.url)), page).toBe(true);
+  });
+
+  it('says the basis of every realized PnL: api, flex or mixed on a round trip, api or flex on a fill, null when unknown', () => {
+    const { RoundTrip, RoundTripFill } = doc.components.schemas;
+    const nullableEnum = (schema: JsonSchema, field: string) =>
+      (schema.properties[field] as unknown as { anyOf: Array<{ enum?: string[]; type?: string }> }).anyOf;
+    expect(nullableEnum(RoundTrip!, 'basis')).toEqual([
+      expect.objectContaining({ enum: ['api', 'flex', 'mixed'] }),
+      { type: 'null' },
+    ]);
+    expect(nullableEnum(RoundTripFill!, 'pnl_source')).toEqual([
+      expect.objectContaining({ enum: ['api', 'flex'] }),
+      { type: 'null' },
+    ]);
+    expect(RoundTrip!.required).toContain('basis');
+    expect(RoundTripFill!.required).toContain('pnl_source');
+    expect(JSON.stringify(RoundTrip!.properties.basis)).toMatch(/average cost.*FIFO by tax lot/);
   });
 
   it('takes the order request from the zod schema: the same fields, enums, defaults and strictness', () => {

@@ -50,6 +50,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       description:
         'Orders, gateway restarts, round trips and sync control. Mutating endpoints need `Authorization: Bearer <IBKR_API_TOKEN>`. ' +
         'Money is a JSON number converted from the exact ledger decimal when the answer is written (the exact text is in `ledger`); unknown values are null, never 0. ' +
+        "Every realized PnL says its basis (`basis` on a round trip and its ledger entries, `pnl_source` on a fill): api = IB's average cost (commission reports), flex = FIFO by tax lot (a Flex statement's fifoPnlRealized), mixed = a sum of both, never converted. " +
         'The other read-only endpoints (/metrics, /health, /positions, /trades, /pnl/summary, /sync/health, WS /ws/updates) are described in docs/http-api.md.',
     },
     components: {

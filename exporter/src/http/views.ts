@@ -2,11 +2,12 @@
 // ledger's exact decimals converted only here (money.ts), with the exact text kept in the `ledger`
 // lists; anything not known is null, never a 0 that was not.
 import type { Health } from '../domain/health.js';
+import { basisOf, sourceOf } from '../domain/basis.js';
 import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
-import type { Decimal, LedgerTotals } from '../domain/types.js';
+import type { Decimal, MoneyTotals } from '../domain/types.js';
 import type { TradeRow } from '../store/store.js';
-import { tripMoney } from './history-views.js';
+import { pnlSourceOf, tripMoney } from './history-views.js';
 import { moneyNumber } from './money.js';
 import type { SyncRun } from '../sync/sync-control.js';
 import { HttpError } from './http-error.js';
@@ -25,13 +26,13 @@ function total(
 }
 
 /**
- * A ledger's realized PnL when it is known in one currency: rows with commission reports, all in
- * the same currency. No report at all (a position held from before the ledger began) is unknown.
+ * A ledger's realized PnL and its basis when it is known in one currency: rows with commission
+ * reports, all in the same currency. No report at all (every fill taken back) is unknown.
  */
-function realizedOf(rows: Iterable<Pick<LedgerTotals, 'currency' | 'realizedPnl'> & { reports?: number }>) {
-  const known = [...rows].filter((row) => row.reports === undefined || row.reports > 0);
+function realizedOf(rows: MoneyTotals[]) {
+  const known = rows.filter((row) => row.reports > 0);
   if (known.length !== 1) return undefined;
-  return { currency: known[0]!.currency, value: known[0]!.realizedPnl };
+  return { currency: known[0]!.currency, value: known[0]!.realizedPnl, basis: basisOf(known[0]!) };
 }
 
 /** The fields of the tracker's GET /sync/status, shared with /sync/health. */
@@ -99,6 +100,7 @@ export function positionsView(portfolio: Portfolio, baseCurrency: string, accoun
       avg_cost: n(position.avgCost),
       realized_pnl: moneyNumber(realized?.value),
       realized_pnl_currency: n(realized?.currency),
+      realized_pnl_basis: tripTotals.basis,
       total_pnl: total(realized, pnl?.unrealizedPnl, pnlCurrency),
       pnl_currency: pnlCurrency,
       market_value: n(pnl?.marketValue),
@@ -130,6 +132,8 @@ export function tradesView(rows: TradeRow[]) {
     commission: moneyNumber(row.commission),
     commission_currency: n(row.commissionCurrency),
     realized_pnl: moneyNumber(row.realizedPnl),
+    source: sourceOf(row),
+    pnl_source: pnlSourceOf(row),
   }));
 }
 
@@ -151,6 +155,7 @@ export function pnlSummary(portfolio: Portfolio, baseCurrency: string, account?:
     account_id: n(chosen),
     base_currency: base,
     realized_pnl: moneyNumber(realizedInBase?.value),
+    realized_pnl_basis: n(realizedInBase?.basis),
     unrealized_pnl: n(pnl?.unrealizedPnl),
     total_pnl: base === null ? null : total(realizedInBase, pnl?.unrealizedPnl, base),
     as_of: iso(pnl?.updatedAt),
@@ -173,7 +178,12 @@ function accountDetail(portfolio: Portfolio, baseCurrency: string, accounts: str
           .map((v) => ({ tag: v.tag, currency: v.currency, value: v.value })),
         ledger: [...portfolio.accountLedger.values()]
           .filter((l) => l.account === account)
-          .map((l) => ({ currency: l.currency, realized_pnl: l.realizedPnl, commissions: l.commissions })),
+          .map((l) => ({
+            currency: l.currency,
+            realized_pnl: l.realizedPnl,
+            commissions: l.commissions,
+            basis: n(basisOf(l)),
+          })),
         executions: portfolio.executionCounts.get(account) ?? 0,
       };
     }),

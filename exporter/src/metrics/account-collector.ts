@@ -1,7 +1,9 @@
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { basisOf } from '../domain/basis.js';
 import type { Portfolio } from '../domain/portfolio.js';
 import type { AccountSummaryTag } from '../domain/types.js';
+import { BASIS_HELP, IB_BASIS_HELP } from './basis.js';
 import type { Collector } from './collector.js';
 import { gauge } from './collector.js';
 
@@ -42,11 +44,16 @@ export function accountCollector(registry: Registry, portfolio: Portfolio, baseC
   const g = (name: string, help: string) => gauge(registry, `ibkr_account_${name}`, help, LABELS);
   const daily = g('daily_pnl', 'Account PnL since the last daily reset, from reqPnL.');
   const unrealized = g('unrealized_pnl', 'Account unrealized PnL, from reqPnL.');
-  const realized = g('realized_pnl', 'Account realized PnL since the last daily reset, from reqPnL.');
+  const realized = g(
+    'realized_pnl',
+    `Account realized PnL since the last daily reset, from reqPnL: ${IB_BASIS_HELP}`,
+  );
   const summary = new Map(Object.entries(SUMMARY_METRICS).map(([tag, m]) => [tag, g(m.name, m.help)]));
-  const ledgerRealized = g(
-    'ledger_realized_pnl',
-    "Sum of IB's realized PnL (net of commission) over every stored commission report of the account, closed positions included.",
+  const ledgerRealized = gauge(
+    registry,
+    'ibkr_account_ledger_realized_pnl',
+    `Sum of the realized PnL (net of commission) over every stored commission report of the account, closed positions included. ${BASIS_HELP}`,
+    [...LABELS, 'basis'],
   );
   const executions = new Counter({
     name: 'ibkr_executions_total',
@@ -79,7 +86,10 @@ export function accountCollector(registry: Registry, portfolio: Portfolio, baseC
       }
       for (const total of portfolio.accountLedger.values()) {
         const labels = { account: total.account, currency: total.currency };
-        ledgerRealized.set(labels, Number(total.realizedPnl));
+        // No report left (every fill taken back): the realized PnL is unknown, not 0.
+        const basis = basisOf(total);
+        if (basis !== undefined) ledgerRealized.set({ ...labels, basis }, Number(total.realizedPnl));
+        // A commission is the same amount whichever source reported it: no basis label.
         commissions.inc(labels, Math.max(0, Number(total.commissions)));
       }
       for (const [account, count] of portfolio.executionCounts) executions.inc({ account }, count);

@@ -44,7 +44,7 @@ describe('positionCollector', () => {
     const labels = 'account="DU1",con_id="14204",symbol="SAP",sec_type="STK"';
     expect(text).toContain(`ibkr_position_average_cost{${labels},currency="EUR"} 233.5`);
     expect(text).toContain(`ibkr_position_unrealized_pnl{${labels},currency="USD"} -147`);
-    expect(text).toContain(`ibkr_position_realized_pnl{${labels},currency="EUR"} 12.5`);
+    expect(text).toContain(`ibkr_position_realized_pnl{${labels},currency="EUR",basis="api"} 12.5`);
     expect(text).not.toMatch(/^ibkr_position_total_pnl\{/m);
   });
 
@@ -78,12 +78,16 @@ describe('positionCollector', () => {
       updatedAt: 0,
     });
     collector.update();
-    expect(await registry.metrics()).toMatch(/^ibkr_position_total_pnl\{.*currency="EUR"\} 10\.1$/m);
+    expect(await registry.metrics()).toMatch(
+      /^ibkr_position_total_pnl\{.*currency="EUR",basis="api"\} 10\.1$/m,
+    );
     portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: 0.2, updatedAt: 1 });
     portfolio.applyRoundTrips([tripOf([{ ...ledger, realizedPnl: '0.1', reports: 2 }])]);
     collector.update();
     // Exact decimal sum: 0.1 + 0.2 in floating point would be 0.30000000000000004.
-    expect(await registry.metrics()).toMatch(/^ibkr_position_total_pnl\{.*currency="EUR"\} 0\.3$/m);
+    expect(await registry.metrics()).toMatch(
+      /^ibkr_position_total_pnl\{.*currency="EUR",basis="api"\} 0\.3$/m,
+    );
     portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 40, updatedAt: 2 });
     collector.update();
     expect(await registry.metrics()).toMatch(/^ibkr_position_quantity\{.*currency="EUR"\} 40$/m);
@@ -122,14 +126,79 @@ describe('positionCollector', () => {
     portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 0, updatedAt: 0 });
     collector.update();
     // The trip just closed, not the all-time 100 (that is ibkr_account_ledger_realized_pnl's).
-    expect(await registry.metrics()).toMatch(/^ibkr_position_realized_pnl\{.*currency="EUR"\} 40$/m);
+    expect(await registry.metrics()).toMatch(
+      /^ibkr_position_realized_pnl\{.*currency="EUR",basis="api"\} 40$/m,
+    );
     expect(await registry.metrics()).toMatch(/^ibkr_position_commissions\{.*currency="EUR"\} 2$/m);
     portfolio.applyRoundTrips([
       tripOf([{ currency: 'EUR', realizedPnl: '0', commissions: '1', reports: 1 }]),
     ]);
     portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 10, updatedAt: 1 });
     collector.update();
-    expect(await registry.metrics()).toMatch(/^ibkr_position_realized_pnl\{.*currency="EUR"\} 0$/m);
+    expect(await registry.metrics()).toMatch(
+      /^ibkr_position_realized_pnl\{.*currency="EUR",basis="api"\} 0$/m,
+    );
     expect(await registry.metrics()).toMatch(/^ibkr_position_commissions\{.*currency="EUR"\} 1$/m);
+  });
+
+  it('labels realized and total PnL with the basis of the round trip’s reports, and commissions with none', async () => {
+    const portfolio = new Portfolio();
+    const registry = new Registry();
+    const collector = positionCollector(registry, portfolio, 'EUR');
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, updatedAt: 0 });
+    portfolio.setPositionPnl('DU1', SAP.conId, { unrealizedPnl: 10, updatedAt: 0 });
+    const scrape = async (reports: number, flexReports?: number) => {
+      portfolio.applyRoundTrips([
+        tripOf([{ currency: 'EUR', realizedPnl: '7.5', commissions: '2', reports, flexReports }]),
+      ]);
+      collector.update();
+      return registry.metrics();
+    };
+    const series = (text: string, name: string) =>
+      text.split('\n').filter((line) => line.startsWith(`${name}{`));
+    const labels = 'account="DU1",con_id="14204",symbol="SAP",sec_type="STK",currency="EUR"';
+    // Ledgers from before Flex have no flexReports: api.
+    let text = await scrape(2);
+    expect(series(text, 'ibkr_position_realized_pnl')).toEqual([
+      `ibkr_position_realized_pnl{${labels},basis="api"} 7.5`,
+    ]);
+    expect(series(text, 'ibkr_position_total_pnl')).toEqual([
+      `ibkr_position_total_pnl{${labels},basis="api"} 17.5`,
+    ]);
+    expect(series(text, 'ibkr_position_commissions')).toEqual([`ibkr_position_commissions{${labels}} 2`]);
+    text = await scrape(2, 2);
+    expect(series(text, 'ibkr_position_realized_pnl')).toEqual([
+      `ibkr_position_realized_pnl{${labels},basis="flex"} 7.5`,
+    ]);
+    expect(series(text, 'ibkr_position_total_pnl')).toEqual([
+      `ibkr_position_total_pnl{${labels},basis="flex"} 17.5`,
+    ]);
+    // One series per position and currency, whatever the basis: the old one is gone, not frozen.
+    text = await scrape(3, 1);
+    expect(series(text, 'ibkr_position_realized_pnl')).toEqual([
+      `ibkr_position_realized_pnl{${labels},basis="mixed"} 7.5`,
+    ]);
+    expect(series(text, 'ibkr_position_total_pnl')).toEqual([
+      `ibkr_position_total_pnl{${labels},basis="mixed"} 17.5`,
+    ]);
+    expect(series(text, 'ibkr_position_commissions')).toEqual([`ibkr_position_commissions{${labels}} 2`]);
+    expect(text).toMatch(
+      /^# HELP ibkr_position_realized_pnl .*api = IB average cost.*flex = FIFO by tax lot/m,
+    );
+  });
+
+  it('labels each report currency of a position with its own basis', async () => {
+    const portfolio = new Portfolio({
+      roundTrips: [
+        tripOf([
+          { currency: 'EUR', realizedPnl: '1', commissions: '1', reports: 1, flexReports: 1 },
+          { currency: 'USD', realizedPnl: '2', commissions: '1', reports: 1 },
+        ]),
+      ],
+    });
+    portfolio.setPosition({ account: 'DU1', contract: SAP, quantity: 30, updatedAt: 0 });
+    const text = await render(portfolio);
+    expect(text).toMatch(/^ibkr_position_realized_pnl\{.*currency="EUR",basis="flex"\} 1$/m);
+    expect(text).toMatch(/^ibkr_position_realized_pnl\{.*currency="USD",basis="api"\} 2$/m);
   });
 });

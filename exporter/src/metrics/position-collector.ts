@@ -1,7 +1,9 @@
 import type { Registry } from 'prom-client';
+import { basisOf } from '../domain/basis.js';
 import { addDecimal, toDecimal } from '../domain/money.js';
 import type { Portfolio } from '../domain/portfolio.js';
-import type { ContractInfo, MoneyTotals, PositionRecord } from '../domain/types.js';
+import type { ContractInfo, MoneyTotals, PositionRecord, RealizedBasis } from '../domain/types.js';
+import { BASIS_HELP } from './basis.js';
 import type { Collector } from './collector.js';
 import { SampleGauge } from './collector.js';
 
@@ -9,6 +11,8 @@ type Labels = Record<string, string>;
 interface Cached {
   quoted: Labels;
   base: Labels;
+  /** Label sets of the realized series, by report currency and basis: built once per record. */
+  realized: Map<string, Labels>;
 }
 
 /**
@@ -30,7 +34,7 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
   );
   const realized = g(
     'realized_pnl',
-    "Sum of IB's realized PnL (net of commission) over the stored commission reports of the fills of this position's current round trip (since it was last flat; the trip just closed while IB still reports it flat).",
+    `Sum of the realized PnL (net of commission) over the stored commission reports of the fills of this position's current round trip (since it was last flat; the trip just closed while IB still reports it flat). ${BASIS_HELP}`,
   );
   const commissions = g(
     'commissions',
@@ -38,7 +42,7 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
   );
   const total = g(
     'total_pnl',
-    'Realized (commission reports) plus unrealized (reqPnLSingle) PnL, when both are known in the same currency.',
+    `Realized (ibkr_position_realized_pnl, its basis) plus unrealized (reqPnLSingle) PnL, when both are known in the same currency. ${BASIS_HELP}`,
   );
   // A join metric rather than more labels on every position series: the position families keep
   // their label set (dashboards and rules need no change), and `* on(con_id) group_left(local_symbol)
@@ -97,9 +101,18 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
       sec_type: contract.secType,
       currency,
     });
-    const built: Cached = { quoted: make(contract.currency), base: make(baseCcy) };
+    const built: Cached = { quoted: make(contract.currency), base: make(baseCcy), realized: new Map() };
     cache.set(position, built);
     return built;
+  };
+  /** The labels of a value in the report currency: the cached sets when it is one of theirs. */
+  const moneyLabels = ({ quoted, base }: Cached, currency: string): Labels =>
+    currency === quoted.currency ? quoted : currency === base.currency ? base : { ...quoted, currency };
+  const realizedLabels = (cached: Cached, currency: string, basis: RealizedBasis): Labels => {
+    const key = `${currency}|${basis}`;
+    let labels = cached.realized.get(key);
+    if (!labels) cached.realized.set(key, (labels = { ...moneyLabels(cached, currency), basis }));
+    return labels;
   };
   const totals = new WeakMap<MoneyTotals, { unrealized: number; total: number }>();
   const totalOf = (row: MoneyTotals, unrealizedPnl: number): number => {
@@ -130,17 +143,14 @@ export function positionCollector(registry: Registry, portfolio: Portfolio, base
         if (pnl?.dailyPnl !== undefined) daily.set(base, pnl.dailyPnl);
         for (const row of portfolio.roundTripOf(account, contract.conId)?.totals ?? []) {
           // No joined report yet: realized PnL is unknown, which is not the same as 0.
-          if (row.reports <= 0) continue;
-          const rowLabels =
-            row.currency === quoted.currency
-              ? quoted
-              : row.currency === base.currency
-                ? base
-                : { ...quoted, currency: row.currency };
-          realized.set(rowLabels, Number(row.realizedPnl));
-          commissions.set(rowLabels, Number(row.commissions));
+          const basis = basisOf(row);
+          if (basis === undefined) continue;
+          const withBasis = realizedLabels(cached, row.currency, basis);
+          realized.set(withBasis, Number(row.realizedPnl));
+          // A commission is the same amount whichever source reported it: no basis.
+          commissions.set(moneyLabels(cached, row.currency), Number(row.commissions));
           if (pnl?.unrealizedPnl !== undefined && row.currency === base.currency) {
-            total.set(rowLabels, totalOf(row, pnl.unrealizedPnl));
+            total.set(withBasis, totalOf(row, pnl.unrealizedPnl));
           }
         }
       }
