@@ -1,7 +1,9 @@
 // The Flex Web Service import: registered only when IBKR_FLEX_TOKEN and IBKR_FLEX_QUERY_ID are set,
 // so an exporter without Flex serves none of these families (as node_exporter's disabled
 // collectors serve nothing). Every outcome and reason series exists from the start, so
-// `increase()` sees the first failure; the last-success gauge is absent until an import succeeds.
+// `increase()` sees the first failure; the last-success gauge is 0 until an import succeeds, as
+// ibkr_gateway_last_heartbeat_timestamp_seconds is before the first probe (prom-client always
+// serves a label-less gauge).
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { FLEX_OUTCOMES } from '../flex/schedule-status.js';
@@ -10,14 +12,9 @@ import { FLEX_FAILURE_REASONS } from '../flex/web-service-codes.js';
 import type { Collector } from './collector.js';
 
 export function flexCollector(registry: Registry, status: FlexScheduleStatus): Collector {
-  const configured = new Gauge({
-    name: 'ibkr_flex_configured',
-    help: 'Always 1: the exporter imports Flex statements from the Flex Web Service (IBKR_FLEX_TOKEN and IBKR_FLEX_QUERY_ID are set); absent otherwise.',
-    registers: [registry],
-  });
   const lastSuccess = new Gauge({
     name: 'ibkr_flex_last_success_timestamp_seconds',
-    help: 'Time the last Flex statement fetched from the Flex Web Service was imported into the ledger; absent until one succeeds after start.',
+    help: 'Time the last Flex statement fetched from the Flex Web Service was imported into the ledger; 0 until one succeeds after start.',
     registers: [registry],
   });
   const fills = new Counter({
@@ -34,13 +31,12 @@ export function flexCollector(registry: Registry, status: FlexScheduleStatus): C
   });
   const duration = new Gauge({
     name: 'ibkr_flex_import_duration_seconds',
-    help: 'How long the last finished Flex run took, both Web Service steps with their retries and the import, in seconds; absent before the first one.',
+    help: 'How long the last finished Flex run took, both Web Service steps with their retries and the import, in seconds; 0 before the first one.',
     registers: [registry],
   });
   return {
     name: 'flex',
     update() {
-      configured.set(1);
       lastSuccess.reset();
       if (status.lastSuccessAt !== undefined) lastSuccess.set(status.lastSuccessAt / 1000);
       fills.reset();
