@@ -70,6 +70,8 @@ type Outcome = { body: string } | { transient: FlexServiceError };
 
 class Attempt {
   private failures = 0;
+  /** The last transient error, reported when the deadline cuts a request short. */
+  private last?: FlexServiceError;
 
   constructor(
     private readonly options: FetchFlexOptions,
@@ -126,6 +128,7 @@ class Attempt {
   private async request(step: Step, q: string): Promise<Outcome> {
     const url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}/${step}`);
     url.search = new URLSearchParams({ t: this.options.token, q, v: FLEX_VERSION }).toString();
+    const cutByDeadline = this.remaining() < this.policy.requestTimeoutMs;
     const timeout = AbortSignal.timeout(Math.min(this.policy.requestTimeoutMs, this.remaining()));
     const signal = this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
     let response: Response;
@@ -146,6 +149,7 @@ class Attempt {
     } catch (error) {
       if (error instanceof FlexServiceError) throw error;
       this.options.signal?.throwIfAborted();
+      if (timeout.aborted && cutByDeadline && this.last) throw this.gaveUp(this.last);
       return {
         transient: new FlexServiceError('network', `Flex Web Service ${step}: ${networkProblem(error)}`),
       };
@@ -161,14 +165,18 @@ class Attempt {
     const random = this.options.random ?? Math.random;
     let wait = ceiling / 2 + random() * (ceiling / 2);
     if (error.code === FLEX_TOO_MANY_REQUESTS) wait = Math.max(wait, rateLimitedMs);
-    if (wait >= this.remaining()) {
-      throw new FlexServiceError(
-        error.reason,
-        `${error.message}; gave up after ${this.failures} tries within ${Math.round(this.policy.deadlineMs / 1000)} s`,
-        error.code,
-      );
-    }
+    this.last = error;
+    if (wait >= this.remaining()) throw this.gaveUp(error);
     await sleep(wait, undefined, { signal: this.options.signal });
+  }
+
+  private gaveUp(error: FlexServiceError): FlexServiceError {
+    const within = Math.round(this.policy.deadlineMs / 1000);
+    return new FlexServiceError(
+      error.reason,
+      `${error.message}; gave up after ${this.failures} tries within ${within} s`,
+      error.code,
+    );
   }
 
   private remaining(): number {
