@@ -2,8 +2,6 @@
 // Service: the schedule's first run after start fetches the statement, imports it for the
 // gateway's managed accounts, and /metrics shows both the import and what it changed, without a
 // restart. The ledger side of the import is a recording stand-in here (its own suites test it).
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startExporter } from '../src/exporter.js';
 import type { Exporter, FlexImporter } from '../src/exporter.js';
@@ -11,6 +9,7 @@ import { startFlexService } from '../src/sim/flex/server.js';
 import type { FlexMode, FlexService } from '../src/sim/flex/server.js';
 import type { GatewaySimulator } from '../src/sim/server.js';
 import type { TempDir } from './support/env.js';
+import { captureLogs } from './support/log-capture.js';
 import { scrape, startSim, tempDir, testConfig, valueOf } from './support/exporter.js';
 
 const TOKEN = '656530010732398240553724';
@@ -32,7 +31,6 @@ async function start(mode: FlexMode = 'slow') {
   const sim = await startSim('basic');
   const flex = await startFlexService({ token: TOKEN, queryId: QUERY, statementXml: () => STATEMENT, mode });
   const dir = tempDir('flex');
-  const logs: string[] = [];
   const calls: Array<{ xml: string; accounts: string[] }> = [];
   const importer: FlexImporter = async (_store, xml, accounts) => {
     calls.push({ xml, accounts });
@@ -52,15 +50,7 @@ async function start(mode: FlexMode = 'slow') {
     IBKR_FLEX_URL: flex.url,
     IBKR_LOG_LEVEL: 'debug',
   });
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logs } = captureLogs('debug');
   const exporter = await startExporter(config, {
     logger,
     flexImporter: importer,

@@ -1,8 +1,7 @@
 // The schedule with a fake importer that records what it is given; the fetch side is the real
 // client against the simulator's Flex Web Service.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureLogs } from '../../test/support/log-capture.js';
 import { FlexInputError } from '../domain/flex.js';
 import { startFlexService } from '../sim/flex/server.js';
 import type { FlexService, FlexServiceOptions } from '../sim/flex/server.js';
@@ -58,16 +57,7 @@ async function rig(
   status.lastSuccessAt = options.lastSuccessAt;
   const imported: string[] = [];
   const applied: FlexImportChanges[] = [];
-  const logs: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logs } = captureLogs('debug');
   const schedule = new FlexSchedule({
     pattern: DAILY,
     fetch: (signal) =>
