@@ -86,6 +86,8 @@ class Attempt {
     q: string,
     accept: (answer: ReturnType<typeof parseFlexServiceAnswer>, body: string) => T | undefined,
   ): Promise<T> {
+    // Each step backs off from the start: GetStatement's 1019 polls begin short again.
+    this.failures = 0;
     for (;;) {
       const outcome = await this.request(step, q);
       if ('body' in outcome) {
@@ -116,11 +118,11 @@ class Attempt {
     }
     const problem =
       answer.kind === 'unexpected'
-        ? answer.problem
+        ? `${answer.problem}; the Flex query's format must be XML`
         : `${answer.kind === 'statement' ? 'a statement' : 'a reference code'} where none was expected`;
     throw new FlexServiceError(
       step === 'GetStatement' ? 'statement_invalid' : 'service_error',
-      `Flex Web Service ${step}: the answer is ${this.scrub(problem)}; the Flex query's format must be XML`,
+      `Flex Web Service ${step}: the answer is ${this.scrub(problem)}`,
     );
   }
 
