@@ -111,11 +111,29 @@ describe('fetchFlexStatement', () => {
     expect(error.message).toContain('check IBKR_FLEX_QUERY_ID');
   });
 
-  it('gives up on a fatal code of the second step (the reference code expired, 1017)', async () => {
+  it('asks for a new reference code when IB no longer knows one (1017), twice at most', async () => {
     const flex = await serve({ mode: { errorCode: 1017, step: 'GetStatement' } });
     const error = await failure(fetchFrom(flex));
     expect(error).toMatchObject({ reason: 'service_error', code: 1017 });
-    expect(steps(flex)).toEqual(['/SendRequest 200', '/GetStatement 1017']);
+    expect(steps(flex)).toEqual([
+      '/SendRequest 200',
+      '/GetStatement 1017',
+      '/SendRequest 200',
+      '/GetStatement 1017',
+      '/SendRequest 200',
+      '/GetStatement 1017',
+    ]);
+  });
+
+  it('gets the statement with a new reference code after a 1017', async () => {
+    const flex = await serve({ mode: { errorCode: 1017, step: 'GetStatement', times: 1 } });
+    expect(await fetchFrom(flex)).toBe(STATEMENT);
+    expect(steps(flex)).toEqual([
+      '/SendRequest 200',
+      '/GetStatement 1017',
+      '/SendRequest 200',
+      '/GetStatement 200',
+    ]);
   });
 
   it('stops retrying at the deadline with the last transient reason', async () => {

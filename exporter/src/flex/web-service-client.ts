@@ -52,17 +52,41 @@ export interface FetchFlexOptions {
   now?: () => number;
 }
 
+/** A reference code IB no longer knows (1017): SendRequest asks for a new one. */
+const FLEX_REFERENCE_INVALID = 1017;
+/** New reference codes one fetch may ask for after a 1017. */
+const REFERENCE_RETRIES = 2;
+
 /** Runs both steps and returns the statement (FlexQueryResponse XML text). */
 export async function fetchFlexStatement(options: FetchFlexOptions): Promise<string> {
   const policy = { ...DEFAULT_FLEX_RETRY, ...options.retry };
   const now = options.now ?? Date.now;
   const attempt = new Attempt(options, policy, now() + policy.deadlineMs, now);
-  const referenceCode = await attempt.until('SendRequest', options.queryId, (answer) =>
-    answer.kind === 'reference' ? answer.referenceCode : undefined,
-  );
-  return attempt.until('GetStatement', referenceCode, (answer, body) =>
-    answer.kind === 'statement' ? body : undefined,
-  );
+  for (let references = 0; ; references += 1) {
+    const reference = await attempt.until('SendRequest', options.queryId, (answer) =>
+      answer.kind === 'reference' ? answer : undefined,
+    );
+    try {
+      return await attempt.until(
+        'GetStatement',
+        reference.referenceCode,
+        (answer, body) => (answer.kind === 'statement' ? body : undefined),
+        getStatementUrl(options.baseUrl, reference.url),
+      );
+    } catch (error) {
+      const stale = error instanceof FlexServiceError && error.code === FLEX_REFERENCE_INVALID;
+      if (!stale || references >= REFERENCE_RETRIES) throw error;
+    }
+  }
+}
+
+/**
+ * IB names the GetStatement URL in SendRequest's answer (it may be another host than the base
+ * URL's); anything but an absolute http(s) URL falls back to the one below the base URL.
+ */
+function getStatementUrl(baseUrl: string, named: string | undefined): string {
+  if (named && URL.canParse(named) && ['http:', 'https:'].includes(new URL(named).protocol)) return named;
+  return `${baseUrl.replace(/\/+$/, '')}/GetStatement`;
 }
 
 type Step = 'SendRequest' | 'GetStatement';
@@ -85,11 +109,12 @@ class Attempt {
     step: Step,
     q: string,
     accept: (answer: ReturnType<typeof parseFlexServiceAnswer>, body: string) => T | undefined,
+    endpoint = `${this.options.baseUrl.replace(/\/+$/, '')}/${step}`,
   ): Promise<T> {
     // Each step backs off from the start: GetStatement's 1019 polls begin short again.
     this.failures = 0;
     for (;;) {
-      const outcome = await this.request(step, q);
+      const outcome = await this.request(step, endpoint, q);
       if ('body' in outcome) {
         const answer = parseFlexServiceAnswer(outcome.body);
         const accepted = accept(answer, outcome.body);
@@ -127,8 +152,8 @@ class Attempt {
   }
 
   /** One GET; HTTP and network failures come back as transient errors, never with the URL. */
-  private async request(step: Step, q: string): Promise<Outcome> {
-    const url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}/${step}`);
+  private async request(step: Step, endpoint: string, q: string): Promise<Outcome> {
+    const url = new URL(endpoint);
     url.search = new URLSearchParams({ t: this.options.token, q, v: FLEX_VERSION }).toString();
     const cutByDeadline = this.remaining() < this.policy.requestTimeoutMs;
     const timeout = AbortSignal.timeout(Math.min(this.policy.requestTimeoutMs, this.remaining()));

@@ -58,6 +58,7 @@ const CODES: ReadonlyMap<number, CodeRule> = new Map([
   [1014, fatal('query_invalid', 'the query is invalid: check IBKR_FLEX_QUERY_ID')],
   [1015, fatal('token_invalid', 'the token is invalid: check IBKR_FLEX_TOKEN')],
   [1016, fatal('access_denied', 'the account is invalid')],
+  // The client asks for a new reference code (twice at most) before it gives up on this one.
   [1017, fatal('service_error', 'the reference code is invalid')],
   [FLEX_TOO_MANY_REQUESTS, transient('rate_limited', 'too many requests have been made from this token')],
   [FLEX_IN_PROGRESS, transient('service_error', 'statement generation in progress')],

@@ -4,7 +4,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export type FlexServiceAnswer =
-  | { kind: 'reference'; referenceCode: string }
+  | { kind: 'reference'; referenceCode: string; url?: string }
   | { kind: 'statement' }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'unexpected'; problem: string };
@@ -38,7 +38,10 @@ export function parseFlexServiceAnswer(xml: string): FlexServiceAnswer {
   const fields = envelope as Record<string, unknown>;
   const status = text(fields.Status)?.toLowerCase();
   const reference = text(fields.ReferenceCode);
-  if (status === 'success' && reference) return { kind: 'reference', referenceCode: reference };
+  if (status === 'success' && reference) {
+    const url = text(fields.Url);
+    return { kind: 'reference', referenceCode: reference, ...(url ? { url } : {}) };
+  }
   const code = Number(text(fields.ErrorCode));
   if (Number.isInteger(code) && code > 0) {
     return { kind: 'error', code, message: text(fields.ErrorMessage) ?? '' };
