@@ -1,7 +1,10 @@
 // Every series the rules and dashboards read must exist: ibkr_* metrics in the exporter's golden
 // /metrics (exporter/test/golden/basic.prom), recording rule names in the recording rules.
 import { readFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { FlexScheduleStatus } from '../exporter/src/flex/schedule-status.js';
+import { flexCollector } from '../exporter/src/metrics/flex-collector.js';
 import { panelQueries, variableQueries } from '../grafana/src/queries.js';
 import { DASHBOARDS } from '../grafana/src/dashboards.js';
 import { exporterMetricNames, seriesNames } from './src/promql.js';
@@ -9,6 +12,10 @@ import { alertRules, recordingRules } from './src/rule-files.js';
 
 const golden = readFileSync(new URL('../exporter/test/golden/basic.prom', import.meta.url), 'utf8');
 const exported = new Set([...golden.matchAll(/^# TYPE (\w+) /gm)].map((m) => m[1]!));
+// The Flex collector is registered only with IBKR_FLEX_* set, so the golden file has none of it.
+const flexRegistry = new Registry();
+flexCollector(flexRegistry, new FlexScheduleStatus());
+for (const metric of flexRegistry.getMetricsAsArray()) exported.add(metric.name);
 
 const dashboards = DASHBOARDS.map(({ build }) => build());
 const expressions: Array<{ where: string; expr: string }> = [

@@ -18,9 +18,14 @@ import { parse, stringify } from 'yaml';
 import { startDaemon, startPrometheus } from '../exporter/src/cli/prometheus-launcher.js';
 import type { Daemon, RunningPrometheus } from '../exporter/src/cli/prometheus-launcher.js';
 import type { Exporter } from '../exporter/src/exporter.js';
+import { startFlexService } from '../exporter/src/sim/flex/server.js';
+import type { FlexService } from '../exporter/src/sim/flex/server.js';
+import { scenarioStatement } from '../exporter/src/sim/flex/statement-from-scenario.js';
+import { loadScenario } from '../exporter/src/sim/scenario.js';
 import type { GatewaySimulator } from '../exporter/src/sim/server.js';
 import {
   BASIC,
+  SCENARIOS,
   startSim,
   startTestExporter,
   testConfig,
@@ -113,6 +118,7 @@ function testAlertRules(): string {
 describe('Prometheus and Alertmanager on the exporter', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ibkr-stack-'));
   let sim: GatewaySimulator;
+  let flex: FlexService;
   let exporter: Exporter;
   let webhook: Awaited<ReturnType<typeof startWebhook>>;
   let alertmanager: Daemon;
@@ -127,9 +133,22 @@ describe('Prometheus and Alertmanager on the exporter', () => {
 
   beforeAll(async () => {
     sim = await startSim('basic');
+    // The Flex Web Service too, so the ibkr_flex_* series the Flex alert reads exist.
+    const scenario = await loadScenario(new URL('basic.json', SCENARIOS).pathname);
+    const token = '656530010732398240553724';
+    flex = await startFlexService({
+      token,
+      queryId: '1',
+      statementXml: scenarioStatement(scenario, () => sim.state.executions),
+    });
     // A keepalive every second, so the heartbeat series exist within the warm-up.
     exporter = await startTestExporter(
-      testConfig(sim.port, join(dir, 'ledger.db'), { IBKR_KEEPALIVE_SECONDS: '1' }),
+      testConfig(sim.port, join(dir, 'ledger.db'), {
+        IBKR_KEEPALIVE_SECONDS: '1',
+        IBKR_FLEX_TOKEN: token,
+        IBKR_FLEX_QUERY_ID: '1',
+        IBKR_FLEX_URL: flex.url,
+      }),
     );
     await waitSynced(exporter, BASIC);
     webhook = await startWebhook();
@@ -154,6 +173,7 @@ describe('Prometheus and Alertmanager on the exporter', () => {
     await alertmanager?.stop();
     await webhook?.stop();
     await exporter?.stop();
+    await flex?.close();
     await sim?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

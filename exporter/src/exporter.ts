@@ -3,7 +3,9 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config/config.js';
+import type { FlexConfig } from './config/flex-config.js';
 import type { Health } from './domain/health.js';
 import type { Portfolio } from './domain/portfolio.js';
 import { createApp } from './http/app.js';
@@ -13,6 +15,12 @@ import type { Listener } from './http/listener.js';
 import { openApiRouter } from './http/openapi.js';
 import { ordersRouter } from './http/orders-routes.js';
 import { restartRouter } from './http/restart-routes.js';
+import { FlexSchedule } from './flex/schedule.js';
+import { importFlexStatement } from './flex/import-statement.js';
+import type { FlexImportResult } from './flex/import-statement.js';
+import { FlexScheduleStatus } from './flex/schedule-status.js';
+import { fetchFlexStatement } from './flex/web-service-client.js';
+import type { FlexRetryPolicy } from './flex/web-service-client.js';
 import { IbOrderSession } from './ib/order-session.js';
 import { syncRouter } from './http/sync-routes.js';
 import { roundTripView } from './http/history-views.js';
@@ -24,6 +32,8 @@ import { IbSession } from './ib/session.js';
 import type { Session } from './ib/session.js';
 import { accountCollector } from './metrics/account-collector.js';
 import { createMetricsEndpoint } from './metrics/collector.js';
+import type { Collector } from './metrics/collector.js';
+import { flexCollector } from './metrics/flex-collector.js';
 import { healthCollector } from './metrics/health-collector.js';
 import { ordersCollector } from './metrics/orders-collector.js';
 import { positionCollector } from './metrics/position-collector.js';
@@ -57,9 +67,20 @@ export interface Exporter {
   stop(): Promise<void>;
 }
 
+/** Imports one Flex statement into the store for the gateway's managed accounts. */
+export type FlexImporter = (
+  store: Store,
+  xml: string,
+  managedAccounts: string[],
+) => Promise<FlexImportResult>;
+
 export interface ExporterOptions {
   logger?: Logger;
   now?: () => number;
+  /** The Flex import (flex/import-statement.ts); tests hand in a recording one. */
+  flexImporter?: FlexImporter;
+  /** Retry timings of the Flex Web Service client; tests shorten them. */
+  flexRetry?: Partial<FlexRetryPolicy>;
 }
 
 export async function startExporter(config: Config, options: ExporterOptions = {}): Promise<Exporter> {
@@ -97,6 +118,8 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const base = config.ib.baseCurrency;
+  const flex =
+    config.flex && wireFlex(config.flex, { store, portfolio, health, logger, now, version, options });
   // Orders: always routed (a read-only exporter answers 403); the order connection opens only
   // when IBKR_READONLY=false.
   const orders = wireOrders({ config, store: store.orders(), health, logger, now });
@@ -114,6 +137,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
       storeCollector(registry, health, store.backend),
       restartCollector(registry, restarter),
       ordersMetrics,
+      ...(flex ? [flex.collector(registry)] : []),
     ],
     (collector, error) => logger.error({ err: error, collector }, 'collector failed'),
   );
@@ -178,6 +202,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
 
   if (config.ib.autoSync) await control.start();
   orders.start();
+  flex?.schedule.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -191,6 +216,8 @@ export async function startExporter(config: Config, options: ExporterOptions = {
         updates.close();
         await Promise.all(listeners.map((listener) => listener.close()));
         restarter.close();
+        // Aborts a Flex request in flight; an import already fetched finishes before the store closes.
+        await flex?.schedule.stop();
         await orders.stop();
         await control.stop();
         await store.close();
@@ -200,6 +227,66 @@ export async function startExporter(config: Config, options: ExporterOptions = {
     },
   };
 }
+
+/** How often a Flex run waiting for the gateway's managed accounts looks again. */
+const FLEX_ACCOUNTS_POLL_MS = 1000;
+
+/**
+ * The Flex Web Service import (IBKR_FLEX_TOKEN and IBKR_FLEX_QUERY_ID): the schedule, its client,
+ * the import into the store for the gateway's managed accounts, and its result applied to the
+ * Portfolio the way a recorded fill is, so /metrics shows imported history without a restart.
+ */
+function wireFlex(
+  flex: FlexConfig,
+  deps: {
+    store: Store;
+    portfolio: Portfolio;
+    health: Health;
+    logger: Logger;
+    now: () => number;
+    version: string;
+    options: ExporterOptions;
+  },
+): { schedule: FlexSchedule; collector(registry: Registry): Collector } {
+  const { store, portfolio, health, logger, now, version, options } = deps;
+  const status = new FlexScheduleStatus();
+  const importer = options.flexImporter ?? defaultFlexImporter;
+  const schedule = new FlexSchedule({
+    pattern: flex.schedule,
+    timezone: flex.timezone,
+    status,
+    logger,
+    now,
+    fetch: (signal) =>
+      fetchFlexStatement({
+        baseUrl: flex.url,
+        token: flex.token,
+        queryId: flex.queryId,
+        userAgent: `ibkr-pnl-exporter/${version}`,
+        signal,
+        retry: options.flexRetry,
+        now,
+      }),
+    importer: (xml) => importer(store, xml, [...health.accounts]),
+    // The statement is checked against the accounts the gateway manages: wait until it has named them.
+    ready: async (signal) => {
+      if (health.accounts.length > 0) return;
+      logger.info("flex run waiting for the gateway's managed accounts");
+      while (health.accounts.length === 0) await sleep(FLEX_ACCOUNTS_POLL_MS, undefined, { signal });
+    },
+    onImported: (changes) => {
+      portfolio.applyLedger(changes.ledger);
+      portfolio.applyRoundTrips(changes.roundTrips);
+      for (const { account, executions } of changes.executionCounts)
+        portfolio.setExecutionCount(account, executions);
+    },
+  });
+  return { schedule, collector: (registry) => flexCollector(registry, status) };
+}
+
+/** Imports a statement for good: what a dry run shows is `npm run ledger -- import-flex --dry-run`'s. */
+const defaultFlexImporter: FlexImporter = (store, xml, managedAccounts) =>
+  importFlexStatement(store, xml, { managedAccounts, dryRun: false });
 
 /**
  * The orders feature: tracker and service on the order store, and the order connection, opened

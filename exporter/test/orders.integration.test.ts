@@ -4,8 +4,6 @@
 // The part that depends on the order store (idempotency, a fill, two exporters on one database)
 // runs on PostgreSQL too.
 import { existsSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startExporter } from '../src/exporter.js';
 import { GatewaySimulator } from '../src/sim/server.js';
@@ -19,6 +17,7 @@ import {
   startOrdersExporter,
   startOrdersRig,
 } from './support/orders.js';
+import { captureLogs } from './support/log-capture.js';
 import { describePostgres, startPostgres } from './support/postgres.js';
 import type { PostgresCluster } from './support/postgres.js';
 
@@ -367,16 +366,7 @@ describePostgres('orders on PostgreSQL', () => {
 describe('the API token', () => {
   it('never appears in logs, metrics or error bodies', async () => {
     const sim = rig.track(await GatewaySimulator.start({ scenario: await basicScenario() }));
-    const logs: string[] = [];
-    const logger = pino(
-      { level: 'trace' },
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          logs.push(chunk.toString());
-          done();
-        },
-      }),
-    );
+    const { logger, lines: logs } = captureLogs();
     const config = testConfig(sim.port, `${rig.dir}/token.db`, {
       IBKR_READONLY: 'false',
       IBKR_API_TOKEN: TOKEN,

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDatabaseUrl } from './database-url.js';
+import { flexConfig, flexQueryId, flexSchedule, flexToken, flexUrl } from './flex-config.js';
+import type { FlexConfig } from './flex-config.js';
 import type { DatabaseUrl } from './database-url.js';
 import { WebConfigError, parseWebConfig } from './web-config.js';
 import type { WebConfig } from './web-config.js';
@@ -10,7 +12,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const TRUE = new Set(['true', '1', 'yes']);
 const FALSE = new Set(['false', '0', 'no']);
 
-const bool = (fallback: boolean) =>
+export const bool = (fallback: boolean) =>
   z
     .string()
     .optional()
@@ -111,6 +113,11 @@ const fields = {
   IBKR_HANDSHAKE_TIMEOUT: seconds(20, 0.1),
   IBKR_API_TOKEN: token(),
   IBKR_API_TOKEN_FILE: optionalText(),
+  IBKR_FLEX_TOKEN: flexToken(),
+  IBKR_FLEX_TOKEN_FILE: optionalText(),
+  IBKR_FLEX_QUERY_ID: flexQueryId(),
+  IBKR_FLEX_SCHEDULE: flexSchedule(),
+  IBKR_FLEX_URL: flexUrl(),
   IBKR_MAX_ORDER_QUANTITY: positive(),
   IBKR_MAX_ORDER_NOTIONAL: positive(),
   IBKR_GATEWAY_RESTART_ENABLED: bool(false),
@@ -228,6 +235,8 @@ export interface Config {
    */
   api: { token?: string; readTokenRequired: boolean };
   orders: { maxQuantity?: number; maxNotional?: number };
+  /** IBKR_FLEX_*: history from the Flex Web Service; absent when not configured. */
+  flex?: FlexConfig;
   gateway: {
     restartEnabled: boolean;
     deployment: string;
@@ -268,27 +277,42 @@ export class ConfigError extends Error {
 export type ReadSecret = (path: string) => string;
 const readSecretFile: ReadSecret = (path) => readFileSync(path, 'utf8');
 
-/** IBKR_API_TOKEN or the first line of IBKR_API_TOKEN_FILE (the Kubernetes secret-as-file way). */
-function resolveToken(e: Partial<Env>, readSecret: ReadSecret, problems: string[]): string | undefined {
-  if (e.IBKR_API_TOKEN_FILE === undefined) return e.IBKR_API_TOKEN;
-  if (e.IBKR_API_TOKEN !== undefined) {
-    problems.push('IBKR_API_TOKEN_FILE: set either IBKR_API_TOKEN or IBKR_API_TOKEN_FILE, not both');
+const isSet = (raw: string | undefined) => raw !== undefined && raw.trim() !== '';
+
+type SecretName = 'IBKR_API_TOKEN' | 'IBKR_FLEX_TOKEN';
+
+/**
+ * A secret variable or the first line of its _FILE twin (the Kubernetes secret-as-file way),
+ * checked by the variable's own schema; never both.
+ */
+function resolveSecret(
+  e: Partial<Env>,
+  name: SecretName,
+  schema: z.ZodType<string | undefined, string | undefined>,
+  readSecret: ReadSecret,
+  problems: string[],
+): string | undefined {
+  const fileName = `${name}_FILE` as const;
+  const path = e[fileName];
+  if (path === undefined) return e[name];
+  if (e[name] !== undefined) {
+    problems.push(`${fileName}: set either ${name} or ${fileName}, not both`);
     return undefined;
   }
   let raw: string;
   try {
-    raw = readSecret(e.IBKR_API_TOKEN_FILE);
+    raw = readSecret(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    problems.push(`IBKR_API_TOKEN_FILE: cannot read ${e.IBKR_API_TOKEN_FILE} (${code})`);
+    problems.push(`${fileName}: cannot read ${path} (${code})`);
     return undefined;
   }
-  const result = token().safeParse(raw.split(/\r?\n/)[0]);
+  const result = schema.safeParse(raw.split(/\r?\n/)[0]);
   if (!result.success) {
-    problems.push(...result.error.issues.map((issue) => `IBKR_API_TOKEN_FILE: ${issue.message}`));
+    problems.push(...result.error.issues.map((issue) => `${fileName}: ${issue.message}`));
     return undefined;
   }
-  if (result.data === undefined) problems.push('IBKR_API_TOKEN_FILE: the file is empty');
+  if (result.data === undefined) problems.push(`${fileName}: the file is empty`);
   return result.data;
 }
 
@@ -358,7 +382,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
     else problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
   }
   problems.push(...crossChecks(parsed as Partial<Env>));
-  const apiToken = resolveToken(parsed as Partial<Env>, readSecret, problems);
+  const apiToken = resolveSecret(parsed as Partial<Env>, 'IBKR_API_TOKEN', token(), readSecret, problems);
+  const flex = flexConfig(
+    {
+      tokenSet: isSet(env.IBKR_FLEX_TOKEN) || isSet(env.IBKR_FLEX_TOKEN_FILE),
+      querySet: isSet(env.IBKR_FLEX_QUERY_ID),
+      token: resolveSecret(parsed as Partial<Env>, 'IBKR_FLEX_TOKEN', flexToken(), readSecret, problems),
+      queryId: parsed.IBKR_FLEX_QUERY_ID as string | undefined,
+      schedule: parsed.IBKR_FLEX_SCHEDULE as string | undefined,
+      url: parsed.IBKR_FLEX_URL as string | undefined,
+    },
+    parsed.IBKR_FLEX_TOKEN_FILE === undefined ? 'IBKR_FLEX_TOKEN' : 'IBKR_FLEX_TOKEN_FILE',
+    problems,
+  );
   const database = resolveDatabaseUrl(parsed as Partial<Env>, readSecret, problems);
   if (
     parsed.IBKR_API_READ_TOKEN_REQUIRED === true &&
@@ -388,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readSecret: ReadSecret = read
     ...(database === undefined ? {} : { database }),
     api: { token: apiToken, readTokenRequired: e.IBKR_API_READ_TOKEN_REQUIRED },
     orders: { maxQuantity: e.IBKR_MAX_ORDER_QUANTITY, maxNotional: e.IBKR_MAX_ORDER_NOTIONAL },
+    ...(flex === undefined ? {} : { flex }),
     gateway: {
       restartEnabled: e.IBKR_GATEWAY_RESTART_ENABLED,
       deployment: e.IBKR_GATEWAY_DEPLOYMENT,
