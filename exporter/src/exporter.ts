@@ -119,7 +119,7 @@ export async function startExporter(config: Config, options: ExporterOptions = {
   collectDefaultMetrics({ register: registry });
   const base = config.ib.baseCurrency;
   const flex =
-    config.flex && wireFlex(config.flex, { store, portfolio, health, logger, now, version, options });
+    config.flex && wireFlex(config.flex, { store, sync, portfolio, health, logger, now, version, options });
   // Orders: always routed (a read-only exporter answers 403); the order connection opens only
   // when IBKR_READONLY=false.
   const orders = wireOrders({ config, store: store.orders(), health, logger, now });
@@ -240,6 +240,7 @@ function wireFlex(
   flex: FlexConfig,
   deps: {
     store: Store;
+    sync: Pick<SyncService, 'inOrder'>;
     portfolio: Portfolio;
     health: Health;
     logger: Logger;
@@ -248,7 +249,13 @@ function wireFlex(
     options: ExporterOptions;
   },
 ): { schedule: FlexSchedule; collector(registry: Registry): Collector } {
-  const { store, portfolio, health, logger, now, version, options } = deps;
+  const { store, sync, portfolio, health, logger, now, version, options } = deps;
+  const applyImport = (changes: FlexImportResult): void => {
+    portfolio.applyLedger(changes.ledger);
+    portfolio.applyRoundTrips(changes.roundTrips);
+    for (const { account, executions } of changes.executionCounts)
+      portfolio.setExecutionCount(account, executions);
+  };
   const status = new FlexScheduleStatus();
   const importer = options.flexImporter ?? defaultFlexImporter;
   const schedule = new FlexSchedule({
@@ -267,18 +274,13 @@ function wireFlex(
         retry: options.flexRetry,
         now,
       }),
-    importer: (xml) => importer(store, xml, [...health.accounts]),
+    // In the sync's order: the Portfolio sees the import's totals and the live fills' as committed.
+    importer: (xml) => sync.inOrder(() => importer(store, xml, [...health.accounts]), applyImport),
     // The statement is checked against the accounts the gateway manages: wait until it has named them.
     ready: async (signal) => {
       if (health.accounts.length > 0) return;
       logger.info("flex run waiting for the gateway's managed accounts");
       while (health.accounts.length === 0) await sleep(FLEX_ACCOUNTS_POLL_MS, undefined, { signal });
-    },
-    onImported: (changes) => {
-      portfolio.applyLedger(changes.ledger);
-      portfolio.applyRoundTrips(changes.roundTrips);
-      for (const { account, executions } of changes.executionCounts)
-        portfolio.setExecutionCount(account, executions);
     },
   });
   return { schedule, collector: (registry) => flexCollector(registry, status) };

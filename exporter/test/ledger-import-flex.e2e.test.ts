@@ -50,6 +50,10 @@ describe('npm run ledger -- import-flex', () => {
     expect(dry.code).toBe(0);
     expect(row(dry.stdout)).toEqual([12, 0, 1, 0]);
     expect(dry.stdout).toContain('dry run: nothing written');
+    // The three rows IB booked without an execution are named, not imported.
+    const leftOut = dry.stdout.split('\n').filter((l) => l.startsWith('left out, line '));
+    expect(leftOut).toHaveLength(3);
+    expect(leftOut.join('\n')).toContain('option expiry booked by IB (Ep), not an execution');
     expect(existsSync(ledger)).toBe(false);
 
     const real = await ledgerCli(['import-flex', FIXTURE, '--account', ACCOUNT], env);

@@ -111,6 +111,8 @@ export function formatSummary(file: string, ledger: string, summary: FlexImportS
   const line = (r: string[]) =>
     [r[0]!.padEnd(width), ...r.slice(1).map((cell, i) => cell.padStart(header[i + 1]!.length + 2))].join('');
   const lines = [head, line(header), ...rows.map(line)];
+  for (const row of summary.ignored ?? [])
+    lines.push(`left out, line ${row.line} (${row.account}): ${row.reason}`);
   if (summary.dryRun) lines.push('dry run: nothing written');
   return `${lines.join('\n')}\n`;
 }

@@ -68,6 +68,8 @@ export interface FlexAccountSummary {
 export interface FlexImportSummary {
   dryRun: boolean;
   accounts: FlexAccountSummary[];
+  /** Rows of the statement that are not fills (booked by IB), so a user sees what was left out. */
+  ignored?: FlexIgnoredRow[];
 }
 
 /** Input that is not an importable Flex statement; the message names the line or the trade. */

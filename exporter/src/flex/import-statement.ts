@@ -46,5 +46,7 @@ export async function importFlexStatement(
 ): Promise<FlexImportResult> {
   const batch = planFlexImport(parseFlexStatement(xml));
   checkAccounts(batch, options.managedAccounts);
-  return store.importFlex(batch, { dryRun: options.dryRun });
+  const result = await store.importFlex(batch, { dryRun: options.dryRun });
+  const ignored = batch.ignored ?? [];
+  return ignored.length === 0 ? result : { ...result, summary: { ...result.summary, ignored } };
 }

@@ -24,7 +24,8 @@ export interface FlexScheduleOptions {
   importer(xml: string): Promise<FlexImportResult>;
   /** Resolves once the gateway has named its managed accounts. */
   ready(signal: AbortSignal): Promise<void>;
-  onImported(changes: FlexImportResult): void;
+  /** What to do with a committed import's result, when the importer has not already applied it. */
+  onImported?(changes: FlexImportResult): void;
   status: FlexScheduleStatus;
   logger: Logger;
   now?: () => number;
@@ -118,7 +119,7 @@ export class FlexSchedule {
       return;
     }
     status.succeeded(this.now(), seconds(), changes.summary);
-    this.options.onImported(changes);
+    this.options.onImported?.(changes);
     logger.info(
       { trigger, durationSeconds: seconds(), accounts: changes.summary.accounts },
       'flex statement imported',

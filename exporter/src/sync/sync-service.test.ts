@@ -117,3 +117,76 @@ describe('SyncService backfill watermark', () => {
     store.close();
   });
 });
+
+describe('SyncService.inOrder', () => {
+  /** A SQLite store whose fill writes wait for `open()`: the PostgreSQL case, a write in flight. */
+  function gatedExporter(path: string) {
+    const store = new SqliteStore({ path });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === 'recordFills')
+          return (events: Parameters<SqliteStore['recordFills']>[0]) =>
+            gate.then(() => target.recordFills(events));
+        const value: unknown = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const portfolio = new Portfolio();
+    const sync = new SyncService({
+      store: gated,
+      portfolio,
+      health: new Health(Date.now()),
+      logger: pino({ level: 'silent' }),
+      now: Date.now,
+    });
+    sync.attach(recordingSession().session);
+    return { store, sync, portfolio, open };
+  }
+
+  it('runs a task after the writes queued before it and applies its result in that turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sync-in-order-'));
+    dirs.push(dir);
+    const { store, sync, portfolio, open } = gatedExporter(join(dir, 'ledger.db'));
+    sync.ready(['DU1']);
+    sync.execution(fill('live.01', Date.now()));
+    sync.commission(report('live.01'));
+    await Promise.resolve(); // the group is queued and its write waits at the gate
+
+    const seen: string[] = [];
+    const task = sync.inOrder(
+      () => {
+        // The live fill is committed and in memory before the task runs.
+        seen.push(`task after ${portfolio.executionCounts.get('DU1') ?? 0} fill(s)`);
+        return 'imported';
+      },
+      (result) => seen.push(`applied ${result}`),
+    );
+    expect(seen).toEqual([]);
+    open();
+    await expect(task).resolves.toBe('imported');
+    expect(seen).toEqual(['task after 1 fill(s)', 'applied imported']);
+    store.close();
+  });
+
+  it('rejects with the task error, applies nothing and keeps the queue going', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sync-in-order-'));
+    dirs.push(dir);
+    const { store, sync, portfolio, open } = gatedExporter(join(dir, 'ledger.db'));
+    open();
+    sync.ready(['DU1']);
+    const applied: unknown[] = [];
+    await expect(
+      sync.inOrder(
+        () => Promise.reject(new Error('not a Flex statement')),
+        (r) => applied.push(r),
+      ),
+    ).rejects.toThrow('not a Flex statement');
+    expect(applied).toEqual([]);
+    sync.execution(fill('after.01', Date.now()));
+    sync.commission(report('after.01'));
+    await expect.poll(() => portfolio.executionCounts.get('DU1'), { timeout: 2000 }).toBe(1);
+    store.close();
+  });
+});

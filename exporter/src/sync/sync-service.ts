@@ -547,6 +547,33 @@ export class SyncService implements SessionEvents {
   }
 
   /**
+   * Runs a write that is not the gateway's (a Flex import) in its place among the gateway's events:
+   * after everything queued before it, before anything that arrives later, and applies its result
+   * in that same turn. On PostgreSQL an import and a live fill of one position then reach the
+   * Portfolio in the order they were committed, never the older totals last. A failed import is
+   * the caller's to report: it is not a store failure and forces no re-sync.
+   */
+  inOrder<T>(io: () => Awaitable<T>, apply: (result: T) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.ordered(() => {
+        const done = (result: T): void => {
+          apply(result);
+          resolve(result);
+        };
+        let result: Awaitable<T>;
+        try {
+          result = io();
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        if (!isPromise(result)) return done(result);
+        return result.then(done, reject);
+      }, true);
+    });
+  }
+
+  /**
    * Runs an event now if nothing is ahead of it, else once everything ahead has been written and
    * applied. A data event queued behind a failed write is dropped (the gateway resends it after
    * the re-sync); connection events (`always`) still run, so the state stays true.
