@@ -5,6 +5,7 @@
 // code (expired or invalid token, invalid query) gives up at once. Both URLs carry the token as
 // `t=`, so neither a URL nor a fetch error's text ever leaves this module.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Backoff } from '../ib/backoff.js';
 import { FLEX_TOO_MANY_REQUESTS, FlexServiceError, flexCodeRule } from './web-service-codes.js';
 import type { FlexFailureReason } from './web-service-codes.js';
 import { parseFlexServiceAnswer } from './web-service-envelope.js';
@@ -93,7 +94,8 @@ type Step = 'SendRequest' | 'GetStatement';
 type Outcome = { body: string } | { transient: FlexServiceError };
 
 class Attempt {
-  private failures = 0;
+  /** The gateway reconnects' backoff (full jitter, capped doubling), restarted for each step. */
+  private readonly delays: Backoff;
   /** The last transient error, reported when the deadline cuts a request short. */
   private last?: FlexServiceError;
 
@@ -102,7 +104,9 @@ class Attempt {
     private readonly policy: FlexRetryPolicy,
     private readonly deadline: number,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.delays = new Backoff(policy.initialMs, policy.maxMs, options.random);
+  }
 
   /** Calls one step until `accept` takes its answer, a fatal answer, or the deadline. */
   async until<T>(
@@ -112,7 +116,7 @@ class Attempt {
     endpoint = `${this.options.baseUrl.replace(/\/+$/, '')}/${step}`,
   ): Promise<T> {
     // Each step backs off from the start: GetStatement's 1019 polls begin short again.
-    this.failures = 0;
+    this.delays.reset();
     for (;;) {
       const outcome = await this.request(step, endpoint, q);
       if ('body' in outcome) {
@@ -185,13 +189,8 @@ class Attempt {
 
   /** Waits before the next try, or throws the last transient error when the deadline is near. */
   private async backoff(error: FlexServiceError): Promise<void> {
-    const { initialMs, maxMs, rateLimitedMs } = this.policy;
-    const ceiling = Math.min(maxMs, initialMs * 2 ** this.failures);
-    this.failures += 1;
-    // Equal jitter: never less than half the step, so the doubling still spaces requests out.
-    const random = this.options.random ?? Math.random;
-    let wait = ceiling / 2 + random() * (ceiling / 2);
-    if (error.code === FLEX_TOO_MANY_REQUESTS) wait = Math.max(wait, rateLimitedMs);
+    let wait = this.delays.next();
+    if (error.code === FLEX_TOO_MANY_REQUESTS) wait = Math.max(wait, this.policy.rateLimitedMs);
     this.last = error;
     if (wait >= this.remaining()) throw this.gaveUp(error);
     await sleep(wait, undefined, { signal: this.options.signal });
@@ -201,7 +200,7 @@ class Attempt {
     const within = Math.round(this.policy.deadlineMs / 1000);
     return new FlexServiceError(
       error.reason,
-      `${error.message}; gave up after ${this.failures} tries within ${within} s`,
+      `${error.message}; gave up after ${this.delays.attempts} tries within ${within} s`,
       error.code,
     );
   }

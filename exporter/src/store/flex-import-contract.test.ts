@@ -278,6 +278,27 @@ function contract(backend: Backend): void {
     expect(await totals()).toEqual(after);
   });
 
+  it('forgets a fill only the API stored when the cancellation names its execId', async () => {
+    // The API stored the buy and the sell, with no trade ids; the statement cancels the sell (its
+    // own row was in the statement, so the planner named its execId).
+    await store.recordFills([
+      { kind: 'execution', execution: execution('x1.01', BUY) },
+      { kind: 'commission', report: report('x1.01', BUY) },
+      { kind: 'execution', execution: execution('x2.01', SELL) },
+      { kind: 'commission', report: report('x2.01', { ...SELL, realizedPnl: '97.8' }) },
+    ]);
+    const result = await store.importFlex(statement([], [{ ...cancel('T2'), baseExecId: 'x2' }]), {
+      dryRun: false,
+    });
+    expect(counts(result.summary.accounts)).toEqual({ DU1: [0, 0, 0, 1] });
+    // Left: the API's buy alone (1 commission, opening: no realized PnL).
+    const after = aapl({ realizedPnl: '0', commissions: '1', reports: 1 });
+    expect(await totals()).toEqual(after);
+    expect(await executions()).toEqual([{ account: 'DU1', executions: 1 }]);
+    expect(await rows('SELECT base_exec_id FROM executions')).toEqual([{ base_exec_id: 'x1' }]);
+    expect(await trips()).toEqual([]);
+  });
+
   it('imports nothing of a statement that fails in the middle', async () => {
     const broken = flex('x2.01', 'T2', { ...SELL, shares: 0 });
     const batch = statement([flex('x1.01', 'T1', BUY), broken, flex('x3.01', 'T3', BUY_AGAIN)]);

@@ -112,21 +112,24 @@ export class PostgresFlexImport {
        ON CONFLICT DO NOTHING`,
       keys,
     );
+    // By trade id, or by execId when the statement named it: the API's rows carry no trade id.
     const { rows } = await this.client.query(
-      `SELECT e.base_exec_id, e.account, e.con_id, e.time_ms, e.trade_id, c.currency,
+      `SELECT k.trade_id AS cancelled_trade_id, e.base_exec_id, e.account, e.con_id, e.time_ms, c.currency,
          r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission::text,
          r.currency AS report_currency, r.realized_pnl::text, r.source AS report_source
-       FROM unnest($1::text[], $2::text[]) AS k (account, trade_id)
-       JOIN executions e ON e.account = k.account AND e.trade_id = k.trade_id
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS k (account, trade_id, base_exec_id)
+       JOIN executions e ON e.account = k.account
+         AND (e.trade_id = k.trade_id OR e.base_exec_id = k.base_exec_id)
        JOIN contracts c ON c.con_id = e.con_id
        LEFT JOIN commission_reports r ON r.base_exec_id = e.base_exec_id`,
-      keys,
+      [...keys, list.map((c) => c.baseExecId ?? null)],
     );
-    const found = new Map((rows as Row[]).map((r) => [`${r.account}|${r.trade_id}`, r]));
+    const found = new Set((rows as Row[]).map((r) => `${r.account}|${r.cancelled_trade_id}`));
     for (const c of list)
       changes.outcome(c.account, found.has(`${c.account}|${c.tradeId}`) ? 'cancel' : 'skip');
     if (found.size === 0) return;
-    const gone = [...found.values()];
+    // Each stored fill once, however many cancellations found it.
+    const gone = [...new Map((rows as Row[]).map((r) => [r.base_exec_id as string, r])).values()];
 
     const owned = gone.filter((r) => r.report_exec_id !== null);
     const credits = owned.map((r) => ({

@@ -40,7 +40,7 @@ export class SqliteFlexImport {
           r.exec_id AS report_exec_id, r.revision AS report_revision, r.commission, r.currency AS report_currency,
           r.realized_pnl, r.source AS report_source
         FROM executions e JOIN contracts c USING (con_id) LEFT JOIN commission_reports r USING (base_exec_id)
-        WHERE e.account = ? AND e.trade_id = ?`),
+        WHERE e.account = ? AND (e.trade_id = ? OR e.base_exec_id = ?)`),
       deleteReport: p(`DELETE FROM commission_reports WHERE base_exec_id = ?`),
       deleteExecution: p(`DELETE FROM executions WHERE base_exec_id = ?`),
     };
@@ -82,9 +82,10 @@ export class SqliteFlexImport {
       history.saveCarry(p.account, p.conId, carry);
       changes.trip(history.rederive(p.account, p.conId));
     }
-    for (const { account, tradeId } of batch.cancellations) {
+    for (const { account, tradeId, baseExecId: named } of batch.cancellations) {
       this.stmt.cancel!.run(account, tradeId);
-      const row = this.stmt.byTrade!.get(account, tradeId) as Row | undefined;
+      // By trade id, or by execId when the statement named it: the API's rows carry no trade id.
+      const row = this.stmt.byTrade!.get(account, tradeId, named ?? null) as Row | undefined;
       if (!row) {
         changes.outcome(account, 'skip');
         continue;
